@@ -1,0 +1,321 @@
+"""Keras layers for style transfer, for our networks and for yours.
+
+Every layer here is written with ``keras.ops`` only, works with unknown height and width,
+is registered for serialization (package ``keras_style``) and round-trips through a
+``.keras`` file.  All take and return channels-last tensors ``(batch, height, width, channels)``.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+_register = keras.saving.register_keras_serializable(package="keras_style")
+
+
+def _pair(value, name):
+    if isinstance(value, int):
+        return (value, value)
+    value = tuple(int(v) for v in value)
+    if len(value) != 2:
+        raise ValueError(f"{name} must be an int or a pair of ints, got {value!r}.")
+    return value
+
+
+def _add(size, delta):
+    return None if size is None else size + delta
+
+
+@_register
+class ReflectionPadding2D(keras.layers.Layer):
+    """Pads height and width by mirroring the image at its border (no edge repeat).
+
+    Border pixels of a zero-padded convolution see black; mirrored borders avoid the
+    dark frame this leaves on stylized images.  ``padding`` is an int or a pair
+    ``(pad_height, pad_width)``, applied on both sides; each must be smaller than the
+    input's size along that axis.
+    """
+
+    def __init__(self, padding=1, **kwargs):
+        super().__init__(**kwargs)
+        self.padding = _pair(padding, "padding")
+
+    def call(self, inputs):
+        ph, pw = self.padding
+        return ops.pad(inputs, [[0, 0], [ph, ph], [pw, pw], [0, 0]], mode="reflect")
+
+    def compute_output_shape(self, input_shape):
+        ph, pw = self.padding
+        return (input_shape[0], _add(input_shape[1], 2 * ph), _add(input_shape[2], 2 * pw),
+                input_shape[3])
+
+    def get_config(self):
+        return {**super().get_config(), "padding": self.padding}
+
+
+@_register
+class InstanceNormalization(keras.layers.Layer):
+    """Normalizes each channel of each image over its spatial positions.
+
+    ``y = gamma * (x - mean_hw(x)) / sqrt(var_hw(x) + epsilon) + beta``, with per-channel
+    ``gamma`` (if ``scale``) and ``beta`` (if ``center``).  Ulyanov et al. (2016) found it
+    gives fast style transfer networks markedly better results than batch normalization;
+    it behaves the same in training and inference.
+    """
+
+    def __init__(self, epsilon=1e-5, center=True, scale=True, **kwargs):
+        super().__init__(**kwargs)
+        self.epsilon = float(epsilon)
+        self.center = bool(center)
+        self.scale = bool(scale)
+
+    def build(self, input_shape):
+        channels = input_shape[-1]
+        if channels is None:
+            raise ValueError("InstanceNormalization needs a known number of channels.")
+        self.gamma = (self.add_weight(shape=(channels,), initializer="ones", name="gamma")
+                      if self.scale else None)
+        self.beta = (self.add_weight(shape=(channels,), initializer="zeros", name="beta")
+                     if self.center else None)
+
+    def call(self, inputs):
+        x = ops.cast(inputs, "float32")
+        mean = ops.mean(x, axis=(1, 2), keepdims=True)
+        var = ops.var(x, axis=(1, 2), keepdims=True)
+        y = (x - mean) * ops.rsqrt(var + self.epsilon)
+        if self.gamma is not None:
+            y = y * ops.cast(self.gamma, "float32")
+        if self.beta is not None:
+            y = y + ops.cast(self.beta, "float32")
+        return ops.cast(y, inputs.dtype)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "epsilon": self.epsilon, "center": self.center,
+                "scale": self.scale}
+
+
+def make_normalization(kind: str, name: str | None = None):
+    """``"batch"`` → BatchNormalization, ``"instance"`` → InstanceNormalization."""
+    if kind == "batch":
+        return keras.layers.BatchNormalization(name=name)
+    if kind == "instance":
+        return InstanceNormalization(name=name)
+    raise ValueError(f"normalization must be 'batch' or 'instance', got {kind!r}.")
+
+
+@_register
+class ResidualBlock(keras.layers.Layer):
+    """Two 3×3 convolutions with normalization, plus a shortcut (Johnson et al. 2016).
+
+    ``padding="valid"`` is the paper's block: both convolutions are unpadded, so the
+    block shaves ``2 * (kernel_size - 1)`` pixels off height and width, and the shortcut
+    is centre-cropped to match.  ``padding="reflect"`` mirrors the input before each
+    convolution, so the output keeps the input's size.  ``filters`` must equal the
+    input's channel count (the shortcut is the identity).
+    """
+
+    def __init__(self, filters, kernel_size=3, padding="valid", normalization="batch",
+                 **kwargs):
+        super().__init__(**kwargs)
+        if padding not in ("valid", "reflect"):
+            raise ValueError(f"padding must be 'valid' or 'reflect', got {padding!r}.")
+        self.filters = int(filters)
+        self.kernel_size = int(kernel_size)
+        self.padding = padding
+        self.normalization = normalization
+        self.conv1 = keras.layers.Conv2D(self.filters, self.kernel_size, name="conv1")
+        self.norm1 = make_normalization(normalization, name="norm1")
+        self.conv2 = keras.layers.Conv2D(self.filters, self.kernel_size, name="conv2")
+        self.norm2 = make_normalization(normalization, name="norm2")
+        self.pad = (ReflectionPadding2D(self.kernel_size // 2, name="pad")
+                    if padding == "reflect" else None)
+
+    def build(self, input_shape):
+        if input_shape[-1] is not None and input_shape[-1] != self.filters:
+            raise ValueError(f"ResidualBlock({self.filters}) got {input_shape[-1]} channels; "
+                             "the identity shortcut needs them equal.")
+        shape = input_shape
+        if self.pad is not None:
+            shape = self.pad.compute_output_shape(shape)
+        self.conv1.build(shape)
+        shape = self.conv1.compute_output_shape(shape)
+        self.norm1.build(shape)
+        if self.pad is not None:
+            shape = self.pad.compute_output_shape(shape)
+        self.conv2.build(shape)
+        self.norm2.build(self.conv2.compute_output_shape(shape))
+
+    def _maybe_pad(self, x):
+        return self.pad(x) if self.pad is not None else x
+
+    def call(self, inputs, training=None):
+        x = self.conv1(self._maybe_pad(inputs))
+        x = ops.relu(self.norm1(x, training=training))
+        x = self.conv2(self._maybe_pad(x))
+        x = self.norm2(x, training=training)
+        shortcut = inputs
+        if self.padding == "valid":
+            c = self.kernel_size - 1  # each unpadded conv shaves (k - 1) // 2 per side
+            shortcut = inputs[:, c:-c, c:-c, :]
+        return x + shortcut
+
+    def compute_output_shape(self, input_shape):
+        if self.padding == "reflect":
+            return input_shape
+        shave = -2 * (self.kernel_size - 1)
+        return (input_shape[0], _add(input_shape[1], shave), _add(input_shape[2], shave),
+                self.filters)
+
+    def get_config(self):
+        return {**super().get_config(), "filters": self.filters,
+                "kernel_size": self.kernel_size, "padding": self.padding,
+                "normalization": self.normalization}
+
+
+@_register
+class UpsampleConv2D(keras.layers.Layer):
+    """Nearest-neighbour upsampling followed by a reflection-padded convolution.
+
+    A transposed convolution whose kernel size is not divisible by its stride paints a
+    checkerboard: output pixels receive unequal numbers of kernel taps (Odena et al.,
+    "Deconvolution and Checkerboard Artifacts", 2016).  Upsampling first and then
+    convolving gives every output pixel the same number of taps, so the pattern never
+    appears.  The output has ``upsample`` times the input's height and width.
+    """
+
+    def __init__(self, filters, kernel_size=3, upsample=2, activation=None, **kwargs):
+        super().__init__(**kwargs)
+        self.filters = int(filters)
+        self.kernel_size = int(kernel_size)
+        self.upsample = int(upsample)
+        self.activation = keras.activations.get(activation)
+        self.pad = ReflectionPadding2D(self.kernel_size // 2, name="pad")
+        self.conv = keras.layers.Conv2D(self.filters, self.kernel_size, name="conv")
+
+    def build(self, input_shape):
+        up = (input_shape[0], None if input_shape[1] is None else input_shape[1] * self.upsample,
+              None if input_shape[2] is None else input_shape[2] * self.upsample, input_shape[3])
+        self.conv.build(self.pad.compute_output_shape(up))
+
+    def call(self, inputs):
+        x = inputs
+        if self.upsample > 1:
+            x = ops.repeat(ops.repeat(x, self.upsample, axis=1), self.upsample, axis=2)
+        return self.activation(self.conv(self.pad(x)))
+
+    def compute_output_shape(self, input_shape):
+        h, w = input_shape[1], input_shape[2]
+        return (input_shape[0], None if h is None else h * self.upsample,
+                None if w is None else w * self.upsample, self.filters)
+
+    def get_config(self):
+        return {**super().get_config(), "filters": self.filters,
+                "kernel_size": self.kernel_size, "upsample": self.upsample,
+                "activation": keras.activations.serialize(self.activation)}
+
+
+@_register
+class GramMatrix(keras.layers.Layer):
+    """Channel-by-channel correlations of a feature map: the style representation.
+
+    For features ``F`` of shape ``(batch, H, W, C)`` returns ``(batch, C, C)`` with
+    ``G[c, d] = sum_{i,j} F[i, j, c] * F[i, j, d] / norm``, computed in float32, where
+    ``norm`` is ``H * W`` for ``normalization="hw"`` (the TensorFlow tutorial and
+    Gatys et al.'s ``1/M`` factor), ``C * H * W`` for ``"chw"`` (Johnson et al.) and 1
+    for ``"none"`` (the raw Gram matrix of Gatys et al. 2015).
+    """
+
+    def __init__(self, normalization="hw", **kwargs):
+        super().__init__(**kwargs)
+        if normalization not in ("hw", "chw", "none"):
+            raise ValueError(f"normalization must be 'hw', 'chw' or 'none', got {normalization!r}.")
+        self.normalization = normalization
+
+    def call(self, inputs):
+        return gram_matrix(inputs, self.normalization)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[-1], input_shape[-1])
+
+    def compute_output_spec(self, inputs):
+        c = inputs.shape[-1]
+        return keras.KerasTensor((inputs.shape[0], c, c), dtype="float32")
+
+    def get_config(self):
+        return {**super().get_config(), "normalization": self.normalization}
+
+
+def gram_matrix(features, normalization="hw"):
+    """Functional form of :class:`GramMatrix` (same arguments, same normalization)."""
+    x = ops.cast(features, "float32")
+    gram = ops.einsum("bijc,bijd->bcd", x, x)
+    if normalization == "none":
+        return gram
+    shape = ops.shape(x)
+    norm = ops.cast(shape[1] * shape[2], "float32")
+    if normalization == "chw":
+        norm = norm * ops.cast(shape[3], "float32")
+    return gram / norm
+
+
+@_register
+class ScaledTanh(keras.layers.Layer):
+    """``(tanh(x) + 1) / 2``: maps any activation into the image range ``[0, 1]``.
+
+    Johnson et al. end their network with a tanh scaled to the pixel range; with this
+    package's ``[0, 1]`` convention that range is ``[0, 1]``.  Computed in float32.
+    """
+
+    def call(self, inputs):
+        return (ops.tanh(ops.cast(inputs, "float32")) + 1.0) * 0.5
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def compute_output_spec(self, inputs):
+        return keras.KerasTensor(inputs.shape, dtype="float32")
+
+
+@_register
+class PadToMultiple(keras.layers.Layer):
+    """Reflection-pads height and width at the bottom/right up to a multiple of ``multiple``.
+
+    Networks that downsample by 4 and upsample by 4 only reproduce the input size when
+    it is a multiple of 4; pair with :class:`CropLike` to cut the result back.
+    """
+
+    def __init__(self, multiple=4, **kwargs):
+        super().__init__(**kwargs)
+        self.multiple = int(multiple)
+
+    def call(self, inputs):
+        shape = ops.shape(inputs)
+        m = self.multiple
+        ph = (m - shape[1] % m) % m
+        pw = (m - shape[2] % m) % m
+        return ops.pad(inputs, [[0, 0], [0, ph], [0, pw], [0, 0]], mode="reflect")
+
+    def compute_output_shape(self, input_shape):
+        def up(s):
+            return None if s is None else -(-s // self.multiple) * self.multiple
+        return (input_shape[0], up(input_shape[1]), up(input_shape[2]), input_shape[3])
+
+    def get_config(self):
+        return {**super().get_config(), "multiple": self.multiple}
+
+
+@_register
+class CropLike(keras.layers.Layer):
+    """Crops its first input to the height and width of its second (top-left anchored)."""
+
+    def call(self, inputs):
+        x, ref = inputs
+        shape = ops.shape(ref)
+        return x[:, : shape[1], : shape[2], :]
+
+    def compute_output_shape(self, input_shapes):
+        x, ref = input_shapes
+        return (x[0], ref[1], ref[2], x[3])

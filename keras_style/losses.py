@@ -1,0 +1,241 @@
+"""Perceptual losses: content, style (Gram matrices), total variation, and their sum.
+
+All losses are computed in float32 on images in ``[0, 1]`` and VGG19 activations.
+
+Two reductions are offered, because the papers differ and the weights only mean
+something together with their reduction:
+
+``"mean"`` (TensorFlow tutorial, Johnson et al.)
+    content: ``mean((F - P)^2)`` over the layer's ``H*W*C`` values;
+    style: ``mean((G - A)^2)`` over the ``C*C`` Gram entries, with ``G`` normalized
+    as the config says (``"hw"``: divided by ``H*W``; ``"chw"``: by ``C*H*W``).
+``"gatys"`` (Gatys et al. 2015/2016, equations 1 and 4)
+    content: ``1/2 * sum((F - P)^2)``;
+    style: ``sum((G - A)^2) / (4 N^2 M^2)`` with the raw Gram matrix, ``N`` = channels,
+    ``M`` = ``H*W`` — equal to ``mean((G/M - A/M)^2) / 4``.
+
+Total variation is the sum of absolute differences between neighbouring pixels of
+each image, averaged over the batch (``tf.image.total_variation``'s definition), so its
+size grows with the image's area; per-term values are averaged over the batch.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+from keras import ops
+
+from keras_style.layers import gram_matrix
+
+REDUCTIONS = ("mean", "gatys")
+
+
+def content_loss(features, target, reduction: str = "mean"):
+    """Feature-reconstruction loss between activations ``features`` and ``target``."""
+    diff = ops.square(ops.cast(features, "float32") - ops.cast(target, "float32"))
+    if reduction == "mean":
+        return ops.mean(diff)
+    if reduction == "gatys":
+        return 0.5 * ops.mean(ops.sum(diff, axis=(1, 2, 3)))
+    raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}.")
+
+
+def style_loss(gram, target_gram, reduction: str = "mean"):
+    """Squared distance between Gram matrices (see the module docstring for scaling)."""
+    diff = ops.square(ops.cast(gram, "float32") - ops.cast(target_gram, "float32"))
+    if reduction == "mean":
+        return ops.mean(diff)
+    if reduction == "gatys":
+        return 0.25 * ops.mean(diff)
+    raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}.")
+
+
+def total_variation_loss(images):
+    """Sum of ``|x[i+1, j] - x[i, j]| + |x[i, j+1] - x[i, j]|`` per image, batch mean."""
+    x = ops.cast(images, "float32")
+    dh = ops.abs(x[:, 1:, :, :] - x[:, :-1, :, :])
+    dw = ops.abs(x[:, :, 1:, :] - x[:, :, :-1, :])
+    return ops.mean(ops.sum(dh, axis=(1, 2, 3)) + ops.sum(dw, axis=(1, 2, 3)))
+
+
+@dataclass(frozen=True)
+class LossConfig:
+    """What the perceptual loss measures and how the terms are weighted.
+
+    ``content_layers`` and ``style_layers`` map VGG19 layer names to per-layer weights;
+    the total is ``content_weight * sum_l w_l * content_l + style_weight * sum_l w_l *
+    style_l + tv_weight * tv``.
+    """
+
+    content_layers: dict = field(default_factory=lambda: {"block5_conv2": 1.0})
+    style_layers: dict = field(default_factory=lambda: {
+        f"block{i}_conv1": 0.2 for i in range(1, 6)})
+    content_weight: float = 1e4
+    style_weight: float = 1e-2
+    tv_weight: float = 30.0
+    reduction: str = "mean"
+    gram_normalization: str = "hw"
+    pooling: str = "max"
+
+    def __post_init__(self):
+        if self.reduction not in REDUCTIONS:
+            raise ValueError(f"reduction must be one of {REDUCTIONS}, got {self.reduction!r}.")
+        for name in ("content_weight", "style_weight", "tv_weight"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must not be negative.")
+        if not self.style_layers and not self.content_layers:
+            raise ValueError("the loss needs at least one content or style layer.")
+
+    def replace(self, **changes) -> "LossConfig":
+        """A copy with some fields changed; ``None`` values are ignored."""
+        return dataclasses.replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    @property
+    def layers(self) -> list[str]:
+        return list(dict.fromkeys([*self.content_layers, *self.style_layers]))
+
+
+def equal_weights(names) -> dict:
+    names = list(names)
+    return {name: 1.0 / len(names) for name in names}
+
+
+class PerceptualLoss:
+    """The perceptual loss of a :class:`LossConfig`, evaluated through a frozen VGG19.
+
+    Typical use::
+
+        loss = PerceptualLoss(config)
+        style = loss.style_targets([painting])            # once per style
+        content = loss.content_targets(photo_batch)         # once per photo / batch
+        terms = loss(generated, content, style)             # {"total", "content", "style", "tv"}
+
+    ``network`` may be a prebuilt model from :func:`keras_style.vgg.loss_network` that
+    returns at least the config's layers (tests pass a weightless one).
+    """
+
+    def __init__(self, config: LossConfig | None = None, network=None, weights="imagenet",
+                 dtype=None):
+        from keras_style.vgg import loss_network
+
+        self.config = config or LossConfig()
+        if network is None:
+            network = loss_network(self.config.layers, pooling=self.config.pooling,
+                                   weights=weights, dtype=dtype)
+        self.network = network
+        # A second model over the same layers that stops at the deepest content layer:
+        # content targets of a photo batch never need the deeper style layers.
+        self._content_network = None
+        if self.config.content_layers:
+            import keras
+            self._content_network = keras.Model(
+                network.input, {k: network.output[k] for k in self.config.content_layers})
+
+    def features(self, images):
+        return self.network(images, training=False)
+
+    def style_targets(self, style_images, blend=None):
+        """Gram targets for one or several style images (blended by ``blend`` weights).
+
+        Each style image is a ``(H, W, 3)`` or ``(1, H, W, 3)`` array in ``[0, 1]``; sizes
+        may differ.  The blended target is ``sum_k blend_k * G_k`` (weights normalized to
+        sum to one).
+        """
+        if not isinstance(style_images, (list, tuple)):
+            style_images = [style_images]
+        blend = [1.0] * len(style_images) if blend is None else list(blend)
+        if len(blend) != len(style_images):
+            raise ValueError(f"{len(style_images)} style images but {len(blend)} blend weights.")
+        if min(blend) < 0 or sum(blend) <= 0:
+            raise ValueError("style blend weights must be non-negative and not all zero.")
+        total = float(sum(blend))
+        targets = {}
+        for image, weight in zip(style_images, blend):
+            image = ops.convert_to_tensor(image, "float32")
+            if len(image.shape) == 3:
+                image = image[None]
+            feats = self.features(image)
+            for name in self.config.style_layers:
+                g = gram_matrix(feats[name], self.config.gram_normalization) * (weight / total)
+                targets[name] = g if name not in targets else targets[name] + g
+        return targets
+
+    def content_targets(self, images):
+        if self._content_network is None:
+            return {}
+        images = ops.convert_to_tensor(images, "float32")
+        if len(images.shape) == 3:
+            images = images[None]
+        return self._content_network(images, training=False)
+
+    def __call__(self, generated, content_targets, style_targets, features=None):
+        """Loss terms for ``generated`` (``(B, H, W, 3)`` in ``[0, 1]``).
+
+        Returns a dict of scalar float32 tensors: ``total`` and the *weighted* terms
+        ``content``, ``style`` and ``tv`` that add up to it.
+        """
+        cfg = self.config
+        feats = self.features(generated) if features is None else features
+        content = ops.convert_to_tensor(0.0)
+        for name, w in cfg.content_layers.items():
+            content = content + w * content_loss(feats[name], content_targets[name], cfg.reduction)
+        style = ops.convert_to_tensor(0.0)
+        for name, w in cfg.style_layers.items():
+            gram = gram_matrix(feats[name], cfg.gram_normalization)
+            style = style + w * style_loss(gram, style_targets[name], cfg.reduction)
+        terms = {"content": cfg.content_weight * content, "style": cfg.style_weight * style}
+        terms["tv"] = (cfg.tv_weight * total_variation_loss(generated) if cfg.tv_weight
+                       else ops.convert_to_tensor(0.0))
+        terms["total"] = terms["content"] + terms["style"] + terms["tv"]
+        return terms
+
+
+@dataclass(frozen=True)
+class Preset:
+    """Published settings for Gatys-style optimization: the loss plus how to optimize."""
+
+    name: str
+    loss: LossConfig
+    optimizer: str
+    size: int
+    init: str
+    steps: int
+    learning_rate: float = 0.02
+    beta_1: float = 0.9
+    epsilon: float = 1e-7
+    description: str = ""
+
+
+PRESETS = {
+    "gatys2016": Preset(
+        name="gatys2016",
+        loss=LossConfig(
+            content_layers={"block4_conv2": 1.0},
+            style_layers=equal_weights(f"block{i}_conv1" for i in range(1, 6)),
+            content_weight=1.0, style_weight=1e3, tv_weight=0.0,
+            reduction="gatys", gram_normalization="hw", pooling="avg"),
+        optimizer="lbfgs", size=512, init="noise", steps=500,
+        description="Gatys, Ecker & Bethge (CVPR 2016): style conv1_1..conv5_1 equally "
+                    "weighted, content conv4_2, average pooling, alpha/beta = 1e-3, L-BFGS, "
+                    "512 px, white-noise start."),
+    "tutorial": Preset(
+        name="tutorial",
+        loss=LossConfig(
+            content_layers={"block5_conv2": 1.0},
+            style_layers=equal_weights(f"block{i}_conv1" for i in range(1, 6)),
+            content_weight=1e4, style_weight=1e-2, tv_weight=30.0,
+            reduction="mean", gram_normalization="hw", pooling="max"),
+        optimizer="adam", size=512, init="content", steps=1000,
+        learning_rate=0.02, beta_1=0.99, epsilon=0.1,
+        description="The TensorFlow tutorial: content block5_conv2, style block1..5_conv1, "
+                    "style weight 1e-2, content weight 1e4, TV weight 30, Adam (lr 0.02, "
+                    "beta_1 0.99, epsilon 0.1), starting from the content image."),
+}
+
+
+def get_preset(name: str) -> Preset:
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise ValueError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}.") from None
