@@ -19,16 +19,14 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from keras_style.errors import ImageError
+
 MIN_SIZE = 32
 """Smallest side, in pixels, an input image may have (VGG19 pools five times)."""
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
 _WRITE_FORMATS = {".jpg": "JPEG", ".jpeg": "JPEG", ".png": "PNG", ".webp": "WEBP",
                   ".bmp": "BMP", ".tif": "TIFF", ".tiff": "TIFF"}
-
-
-class ImageError(ValueError):
-    """A user-facing problem with an image file; the message is one sentence."""
 
 
 def _to_rgb(img: Image.Image) -> Image.Image:

@@ -18,7 +18,8 @@ import re
 import keras
 from keras import ops
 
-from keras_style.vgg_weights import WeightsError, ensure_vgg19_weights
+from keras_style.errors import WeightsError
+from keras_style.vgg_weights import ensure_vgg19_weights
 
 # The VGG19 convolutional stack: (block, number of convolutions, filters).
 _BLOCKS = ((1, 2, 64), (2, 2, 128), (3, 4, 256), (4, 4, 512), (5, 4, 512))

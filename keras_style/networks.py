@@ -1,0 +1,212 @@
+"""Trained transformation networks: the ``NAME.weights.h5`` + ``NAME.json`` format,
+loading by name or path with checks, and applying a network to images of any size.
+
+A network is stored as two files side by side:
+
+``PREFIX.json``
+    ``{"format": "keras_style/network", "version": 1, "task": "style",
+    "architecture": {...}, ...}`` — the architecture (see
+    :class:`keras_style.transformer.Architecture`) and how it was trained.
+``PREFIX.weights.h5``
+    the Keras weights of :func:`keras_style.transformer.build_transformer`.
+
+``load_model("starry_night")`` finds a network shipped in the package's ``weights``
+folder; ``load_model("runs/mine")`` (or ``runs/mine.json`` / ``runs/mine.weights.h5``) one
+of yours.  It returns a plain Keras model: images ``(B, H, W, 3)`` in ``[0, 1]`` in, same out.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from keras_style.errors import WeightsError
+
+FORMAT = "keras_style/network"
+
+
+def shipped_weights_dir() -> Path:
+    """The folder of the pretrained networks that ship with the package."""
+    from importlib import resources
+
+    return Path(str(resources.files("keras_style.weights")))
+
+
+def available_networks() -> list[str]:
+    """Names of the shipped networks (``NAME.json`` with a ``NAME.weights.h5`` beside)."""
+    folder = shipped_weights_dir()
+    return sorted(p.name[: -len(".json")] for p in folder.glob("*.json")
+                  if (folder / (p.name[: -len(".json")] + ".weights.h5")).exists())
+
+
+def resolve(name_or_path) -> tuple[Path, Path]:
+    """``(json_path, weights_path)`` for a shipped name or a path prefix."""
+    text = str(name_or_path)
+    for suffix in (".weights.h5", ".json"):
+        if text.endswith(suffix):
+            text = text[: -len(suffix)]
+    prefix = Path(text)
+    candidates = [prefix]
+    if os.sep not in text and "/" not in text:
+        candidates.append(shipped_weights_dir() / text)
+    for p in candidates:
+        meta, weights = Path(f"{p}.json"), Path(f"{p}.weights.h5")
+        if meta.exists() or weights.exists():
+            if not meta.exists():
+                raise WeightsError(f"{meta} is missing; a network needs its JSON beside "
+                                   f"{weights.name}.")
+            if not weights.exists():
+                raise WeightsError(f"{weights} is missing; the network {meta.name} has no weights.")
+            return meta, weights
+    shipped = ", ".join(available_networks()) or "none"
+    raise WeightsError(f"no network named {name_or_path!r} (shipped networks: {shipped}; "
+                       "or give the path prefix of NAME.json + NAME.weights.h5).")
+
+
+def read_metadata(meta: Path) -> dict:
+    try:
+        data = json.loads(Path(meta).read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise WeightsError(f"{meta} is not a readable network description ({exc}).") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT or "architecture" not in data:
+        raise WeightsError(f"{meta} is not a keras_style network description.")
+    return data
+
+
+def build_from_metadata(data: dict):
+    if data.get("task", "style") == "super-resolution":
+        from keras_style.transformer import build_super_resolution
+        return build_super_resolution(**data["architecture"])
+    from keras_style.transformer import build_transformer
+    return build_transformer(data["architecture"], name=data.get("name"))
+
+
+def load_model(name_or_path, with_metadata: bool = False):
+    """Load a trained network (shipped name or path prefix) as a plain Keras model.
+
+    The weights file is checked against the architecture in the JSON: a file of another
+    architecture or a damaged file raises :class:`WeightsError` naming the file.
+    """
+    meta, weights = resolve(name_or_path)
+    data = read_metadata(meta)
+    try:
+        model = build_from_metadata(data)
+    except (TypeError, ValueError) as exc:
+        raise WeightsError(f"{meta} describes an architecture this version cannot build "
+                           f"({exc}).") from None
+    load_checked_weights(model, weights)
+    return (model, data) if with_metadata else model
+
+
+def load_checked_weights(model, weights: Path):
+    """``model.load_weights`` that turns every failure into one sentence naming the file."""
+    import warnings
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # Keras only *warns* on some mismatches
+            model.load_weights(str(weights))
+    except Exception as exc:  # h5py/keras raise many types for foreign or broken files
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise WeightsError(f"{weights} does not fit the {model.name} architecture or is "
+                           f"damaged ({reason[:200]}).") from None
+
+
+def save_network(model, prefix, metadata: dict) -> tuple[Path, Path]:
+    """Write ``PREFIX.weights.h5`` and ``PREFIX.json`` atomically (temp files, rename)."""
+    prefix = Path(prefix)
+    prefix.parent.mkdir(parents=True, exist_ok=True)
+    weights, meta = Path(f"{prefix}.weights.h5"), Path(f"{prefix}.json")
+    fd, tmp_w = tempfile.mkstemp(prefix=f".{prefix.name}.", suffix=".weights.h5",
+                                 dir=prefix.parent)
+    os.close(fd)
+    fd, tmp_j = tempfile.mkstemp(prefix=f".{prefix.name}.", suffix=".json", dir=prefix.parent)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            json.dump({"format": FORMAT, "version": 1, **metadata}, fh, indent=2, default=str)
+            fh.write("\n")
+        os.unlink(tmp_w)
+        model.save_weights(tmp_w)
+        os.replace(tmp_w, weights)
+        os.replace(tmp_j, meta)
+    finally:
+        for t in (tmp_w, tmp_j):
+            if os.path.exists(t):
+                os.unlink(t)
+    return weights, meta
+
+
+# --- applying a network -----------------------------------------------------------
+
+def _window(n: int, overlap: int) -> np.ndarray:
+    """Blending ramp for a tile axis of length ``n`` (linear over ``overlap`` at both ends)."""
+    w = np.ones(n, np.float32)
+    if overlap > 0:
+        ramp = (np.arange(overlap, dtype=np.float32) + 0.5) / overlap
+        w[:overlap] = np.minimum(w[:overlap], ramp)
+        w[-overlap:] = np.minimum(w[-overlap:], ramp[::-1])
+    return w
+
+
+def _starts(total: int, tile: int, step: int) -> list[int]:
+    if total <= tile:
+        return [0]
+    starts = list(range(0, total - tile, step))
+    starts.append(total - tile)
+    return sorted(set(starts))
+
+
+def min_side(metadata: dict) -> int:
+    """Smallest image side a network described by ``metadata`` accepts."""
+    if metadata.get("task", "style") != "style":
+        return 8
+    from keras_style.transformer import min_input_size
+    return min_input_size(metadata["architecture"])
+
+
+def apply(model, image: np.ndarray, tile: int | None = 1024, overlap: int = 64,
+          scale: int = 1) -> np.ndarray:
+    """Run ``model`` on one ``(H, W, 3)`` image; return ``(H*scale, W*scale, 3)``.
+
+    Images larger than ``tile`` on a side are processed in ``tile``-sized tiles that overlap
+    by ``overlap`` pixels and are blended with linear ramps, so there are no seams and
+    memory stays bounded by the tile size (``tile=None`` disables tiling).
+    """
+    import tensorflow as tf
+
+    image = np.asarray(image, np.float32)
+    h, w = image.shape[:2]
+    predict = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+    if tile is None or (h <= tile and w <= tile):
+        return np.asarray(predict(image[None]))[0]
+    overlap = min(overlap, tile // 4)
+    step = tile - overlap
+    out = np.zeros((h * scale, w * scale, 3), np.float32)
+    weight = np.zeros((h * scale, w * scale, 1), np.float32)
+    for top in _starts(h, tile, step):
+        for left in _starts(w, tile, step):
+            patch = image[top:top + tile, left:left + tile]
+            result = np.asarray(predict(patch[None]))[0]
+            ph, pw = result.shape[:2]
+            wy = _window(ph, overlap * scale if top > 0 or top + tile < h else 0)
+            wx = _window(pw, overlap * scale if left > 0 or left + tile < w else 0)
+            if top == 0:
+                wy[: ph // 2] = 1.0
+            if top + tile >= h:
+                wy[ph // 2:] = 1.0
+            if left == 0:
+                wx[: pw // 2] = 1.0
+            if left + tile >= w:
+                wx[pw // 2:] = 1.0
+            wgt = (wy[:, None] * wx[None, :])[..., None]
+            t, l = top * scale, left * scale
+            out[t:t + ph, l:l + pw] += result * wgt
+            weight[t:t + ph, l:l + pw] += wgt
+    return out / np.maximum(weight, 1e-8)
+
+
+apply_network = apply  # the name keras_style exports

@@ -1,0 +1,243 @@
+"""Stylize photos from the command line.
+
+    python -m keras_style.stylize                                   # the bundled demo
+    python -m keras_style.stylize photo.jpg --style painting.jpg    # Gatys optimization
+    python -m keras_style.stylize photos/ --model starry_night      # a trained network
+
+With ``--style`` the image is optimized (Gatys et al.; slow, any style); with ``--model`` a
+trained network stylizes in one pass (Johnson et al.; fast, one style per network).
+With no arguments at all it stylizes the bundled photo of the Colosseum with the bundled
+Starry Night and writes the result into the current folder.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from keras_style.cli import (Parser, UsageError, formatter, non_negative_float,
+                             non_negative_int, positive_float, positive_int, quiet_tensorflow,
+                             run)
+
+PROG = "python -m keras_style.stylize"
+ASSETS = Path(__file__).resolve().parent / "assets"
+DEMO_CONTENT = ASSETS / "colosseum.jpg"
+DEMO_STYLE = ASSETS / "starry_night.jpg"
+DEMO_NETWORK = "starry_night"
+# The no-argument Gatys demo: sized to finish in about two minutes on 2 CPU cores.
+DEMO_GATYS = {"size": 256, "steps": 100, "optimizer": "lbfgs"}
+
+
+@dataclass(frozen=True)
+class StylizeConfig:
+    content: tuple
+    style: tuple = ()
+    style_weights: tuple | None = None
+    model: str | None = None
+    output: str | None = None
+    size: int | None = None
+    steps: int | None = None
+    optimizer: str | None = None
+    preset: str = "tutorial"
+    init: str | None = None
+    content_weight: float | None = None
+    style_weight: float | None = None
+    tv_weight: float | None = None
+    style_scale: float = 1.0
+    lr: float | None = None
+    preserve_color: str | None = None
+    seed: int = 0
+    save_every: int = 0
+    tile: int = 1024
+    progress: bool = True
+
+
+def build_parser() -> Parser:
+    p = Parser(prog=PROG, formatter_class=formatter,
+               description="Stylize photos: by optimization (--style, Gatys et al.) or with a "
+                           "trained network (--model, Johnson et al.). With no arguments, "
+                           "stylizes a bundled sample photo.")
+    p.add_argument("content", nargs="*",
+                   help="photos or folders of photos (default: the bundled sample photo)")
+    p.add_argument("--style", action="append", default=[],
+                   help="style image; repeat to blend several (Gatys optimization)")
+    p.add_argument("--style-weights", type=non_negative_float, nargs="+", default=None,
+                   help="blend weights, one per --style (default: equal)")
+    p.add_argument("--model", default=None,
+                   help="a trained network: a shipped name or a path prefix of "
+                        "NAME.json + NAME.weights.h5")
+    p.add_argument("-o", "--output", default=None,
+                   help="output file (one input) or existing folder (several inputs); "
+                        "default: CONTENT_STYLE.jpg in the current folder")
+    p.add_argument("--size", type=positive_int, default=None,
+                   help="long side of the output in px (default: the preset's, or the "
+                        "photo's own size with --model)")
+    p.add_argument("--steps", type=positive_int, default=None,
+                   help="optimization steps (default: the preset's)")
+    p.add_argument("--optimizer", choices=("lbfgs", "adam"), default=None,
+                   help="default: the preset's")
+    p.add_argument("--preset", default="tutorial", help="gatys2016 | tutorial")
+    p.add_argument("--init", choices=("content", "noise", "style"), default=None,
+                   help="starting image (default: the preset's)")
+    p.add_argument("--content-weight", type=non_negative_float, default=None,
+                   help="default: the preset's")
+    p.add_argument("--style-weight", type=non_negative_float, default=None,
+                   help="default: the preset's")
+    p.add_argument("--tv-weight", type=non_negative_float, default=None,
+                   help="default: the preset's")
+    p.add_argument("--style-scale", type=positive_float, default=1.0,
+                   help="style image size relative to --size")
+    p.add_argument("--lr", type=positive_float, default=None,
+                   help="Adam learning rate (default: the preset's)")
+    p.add_argument("--preserve-color", choices=("luminance", "histogram"), default=None,
+                   help="keep the photo's colours")
+    p.add_argument("--seed", type=int, default=0, help="random seed (noise start)")
+    p.add_argument("--save-every", type=non_negative_int, default=0,
+                   help="also save the image every N steps (0: never)")
+    p.add_argument("--tile", type=positive_int, default=1024,
+                   help="with --model: tile size for large images, px")
+    p.add_argument("--no-progress", dest="progress", action="store_false",
+                   help="no progress bar")
+    return p
+
+
+def parse_config(argv) -> StylizeConfig:
+    args = build_parser().parse_args(argv)
+    kw = vars(args)
+    kw["content"] = tuple(kw["content"])
+    kw["style"] = tuple(kw["style"])
+    if kw["style_weights"] is not None:
+        kw["style_weights"] = tuple(kw["style_weights"])
+    return StylizeConfig(**kw)
+
+
+def _default_output(content: Path, tag: str, suffix: str | None = None) -> Path:
+    return Path(f"{content.stem}_{tag}{suffix or '.jpg'}")
+
+
+def _plan_outputs(cfg: StylizeConfig, contents: list[Path], tag: str) -> list[Path]:
+    from keras_style import image as im
+
+    if cfg.output is None:
+        outs = [_default_output(c, tag) for c in contents]
+    elif len(contents) == 1 and not Path(cfg.output).is_dir():
+        outs = [Path(cfg.output)]
+    else:
+        folder = Path(cfg.output)
+        if not folder.is_dir():
+            raise UsageError(f"-o {folder}: with several inputs, -o must be an existing folder.")
+        outs = [folder / _default_output(c, tag).name for c in contents]
+    if len(set(map(str, outs))) != len(outs):
+        raise UsageError("two inputs would be written to the same output file; "
+                         "rename them or stylize them separately.")
+    inputs = [*contents, *cfg.style]
+    return [im.check_output_path(o, inputs) for o in outs]
+
+
+def stylize_main(cfg: StylizeConfig) -> int:
+    from keras_style import image as im
+
+    demo = not cfg.content and not cfg.style and cfg.model is None
+    contents = im.list_images(cfg.content) if cfg.content else [DEMO_CONTENT]
+    if cfg.content and not contents:
+        raise UsageError("no images found in " + ", ".join(cfg.content) + ".")
+    if cfg.style and cfg.model:
+        raise UsageError("give either --style (optimization) or --model (trained network), "
+                         "not both.")
+    if cfg.style_weights is not None and len(cfg.style_weights) != len(cfg.style):
+        raise UsageError(f"--style-weights has {len(cfg.style_weights)} values for "
+                         f"{len(cfg.style)} --style images.")
+    if cfg.style_weights is not None and sum(cfg.style_weights) <= 0:
+        raise UsageError("--style-weights must not all be zero.")
+    for c in contents:  # validate every input before doing any work
+        im.load_image(c)
+    styles = [Path(s) for s in cfg.style]
+    for s in styles:
+        im.load_image(s)
+
+    model_name = cfg.model
+    if demo:
+        from keras_style.networks import available_networks
+        if DEMO_NETWORK in available_networks():
+            model_name = DEMO_NETWORK
+        else:
+            styles = [DEMO_STYLE]
+    if model_name is None and not styles:
+        raise UsageError("give a style image (--style PAINTING) or a trained network (--model NAME).")
+    tag = (Path(model_name).name if model_name else
+           "_".join(s.stem for s in styles))
+    outputs = _plan_outputs(cfg, contents, tag)
+    quiet_tensorflow()
+    if model_name is not None:
+        return _with_network(cfg, model_name, contents, outputs)
+    return _with_optimization(cfg, contents, styles, outputs, demo)
+
+
+def _with_network(cfg, model_name, contents, outputs) -> int:
+    from keras_style import image as im
+    from keras_style.networks import apply, load_model, min_side
+
+    model, meta = load_model(model_name, with_metadata=True)
+    if meta.get("task", "style") != "style":
+        raise UsageError(f"{model_name} is a {meta.get('task')} network; use "
+                         "python -m keras_style.upscale for it.")
+    smallest = min_side(meta)
+    for content, out in zip(contents, outputs):
+        photo = im.load_image(content, max_size=cfg.size)
+        if min(photo.shape[:2]) < smallest:
+            raise UsageError(f"{content} is smaller than {smallest} px on a side, too small for "
+                             f"this network; pass --size to enlarge it.")
+        result = apply(model, photo, tile=cfg.tile)
+        if cfg.preserve_color == "luminance":
+            result = im.luminance_transfer(result, photo)
+        elif cfg.preserve_color == "histogram":
+            result = im.match_color(result, photo)
+        im.save_image(result, out)
+        print(f"wrote {out}", file=sys.stderr)
+    return 0
+
+
+def _with_optimization(cfg, contents, styles, outputs, demo) -> int:
+    from keras_style import image as im
+    from keras_style.gatys import style_transfer
+    from keras_style.losses import get_preset
+    from keras_style.vgg import loss_network
+
+    try:
+        preset = get_preset(cfg.preset)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    size, steps, optimizer = cfg.size, cfg.steps, cfg.optimizer
+    if demo:
+        size = size or DEMO_GATYS["size"]
+        steps = steps or DEMO_GATYS["steps"]
+        optimizer = optimizer or DEMO_GATYS["optimizer"]
+        print(f"keras_style demo: stylizing {DEMO_CONTENT.name} with {DEMO_STYLE.name} "
+              f"({size} px, {steps} {optimizer} steps).", file=sys.stderr)
+    network = loss_network(preset.loss.layers, pooling=preset.loss.pooling)
+    for content, out in zip(contents, outputs):
+        callback = None
+        if cfg.save_every:
+            def callback(info, out=out):
+                if info.step % cfg.save_every == 0 and info.step < info.steps:
+                    im.save_image(info.image, out.with_name(
+                        f"{out.stem}_step{info.step:04d}{out.suffix}"))
+        result = style_transfer(
+            content, list(styles), preset=cfg.preset, size=size, steps=steps,
+            optimizer=optimizer, init=cfg.init, style_blend=cfg.style_weights,
+            style_scale=cfg.style_scale, content_weight=cfg.content_weight,
+            style_weight=cfg.style_weight, tv_weight=cfg.tv_weight, learning_rate=cfg.lr,
+            preserve_color=cfg.preserve_color, seed=cfg.seed, callback=callback,
+            progress=cfg.progress, network=network)
+        im.save_image(result, out)
+        print(f"wrote {out}", file=sys.stderr)
+    return 0
+
+
+def main(argv=None) -> int:
+    return run(PROG, lambda a: stylize_main(parse_config(a)), argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

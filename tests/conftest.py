@@ -1,0 +1,66 @@
+"""Shared fixtures for the keras_style tests.
+
+TensorFlow's log level and oneDNN switch must be set before anything imports TensorFlow,
+so they are set at the very top of this file (pytest imports conftest.py first).
+"""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from PIL import Image  # noqa: E402
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+ASSET = REPO_ROOT / "keras_style" / "assets" / "colosseum.jpg"
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """``../shared/data`` next to the repository; tests that need it skip without it."""
+    path = Path(__file__).resolve().parents[2] / "shared" / "data"
+    if not path.is_dir():
+        pytest.skip(f"shared data folder {path} is not available")
+    return path
+
+
+@pytest.fixture(scope="session")
+def asset_image() -> Image.Image:
+    """The package's bundled colosseum photograph, as an RGB PIL image."""
+    with Image.open(ASSET) as img:
+        return img.convert("RGB")
+
+
+def _crop(img: Image.Image, size, offset=(0, 0)) -> Image.Image:
+    w, h = size
+    x, y = offset
+    return img.crop((x, y, x + w, y + h))
+
+
+@pytest.fixture
+def tmp_image(tmp_path, asset_image):
+    """Factory: write a real ``size=(width, height)`` crop of the colosseum photo.
+
+    ``tmp_image(mode="RGB", size=(48, 40), suffix=".png", name=None, offset=(0, 0), **save)``
+    returns the written path. ``mode`` is any PIL mode; ``"I;16"`` writes a 16-bit
+    grayscale PNG (8-bit values times 257), ``"CMYK"`` should use ``.jpg`` or ``.tif``.
+    """
+    counter = iter(range(10_000))
+
+    def make(mode="RGB", size=(48, 40), suffix=".png", name=None, offset=(0, 0), **save):
+        img = _crop(asset_image, size, offset)
+        if mode == "I;16":
+            arr = np.asarray(img.convert("L"), dtype=np.uint16) * 257
+            img = Image.fromarray(arr)
+            assert img.mode.startswith("I;16"), img.mode
+        elif mode != "RGB":
+            img = img.convert(mode)
+        path = tmp_path / (name or f"image_{next(counter)}_{mode.replace(';', '_')}{suffix}")
+        img.save(path, **save)
+        return path
+
+    return make
