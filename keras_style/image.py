@@ -13,13 +13,13 @@ a directory, a non-image, a truncated image or an image smaller than ``MIN_SIZE`
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from keras_style.errors import ImageError
+from keras_style.files import atomic_path
 
 MIN_SIZE = 32
 """Smallest side, in pixels, an input image may have (VGG19 pools five times)."""
@@ -35,7 +35,9 @@ def _to_rgb(img: Image.Image) -> Image.Image:
         return img
     if img.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
         arr = np.asarray(img, dtype=np.float64)
-        top = 65535.0 if arr.max() > 255 else 255.0
+        # 16-bit files are on a 0..65535 scale whatever their content; mode "I" (32-bit)
+        # carries no scale, so guess from the values.
+        top = 65535.0 if img.mode.startswith("I;16") or arr.max() > 255 else 255.0
         arr = np.clip(arr / top * 255.0 + 0.5, 0, 255).astype(np.uint8)
         return Image.fromarray(arr, "L").convert("RGB")
     if img.mode == "F":
@@ -173,19 +175,9 @@ def save_image(image: np.ndarray, path, quality: int = 95) -> Path:
     if fmt is None:
         raise ImageError(f"{path}: unknown image suffix {path.suffix!r}.")
     img = to_pil(image)
-    parent = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            kwargs = {"quality": quality} if fmt in ("JPEG", "WEBP") else {}
-            img.save(fh, format=fmt, **kwargs)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    kwargs = {"quality": quality} if fmt in ("JPEG", "WEBP") else {}
+    with atomic_path(path) as tmp:
+        img.save(tmp, format=fmt, **kwargs)
     return path
 
 

@@ -122,6 +122,9 @@ class ResidualBlock(keras.layers.Layer):
         super().__init__(**kwargs)
         if padding not in ("valid", "reflect"):
             raise ValueError(f"padding must be 'valid' or 'reflect', got {padding!r}.")
+        if padding == "reflect" and int(kernel_size) % 2 == 0:
+            raise ValueError("padding='reflect' keeps the size only for odd kernel sizes, "
+                             f"got {kernel_size}.")
         self.filters = int(filters)
         self.kernel_size = int(kernel_size)
         self.padding = padding
@@ -188,6 +191,8 @@ class UpsampleConv2D(keras.layers.Layer):
 
     def __init__(self, filters, kernel_size=3, upsample=2, activation=None, **kwargs):
         super().__init__(**kwargs)
+        if int(kernel_size) % 2 == 0:
+            raise ValueError(f"UpsampleConv2D needs an odd kernel_size, got {kernel_size}.")
         self.filters = int(filters)
         self.kernel_size = int(kernel_size)
         self.upsample = int(upsample)

@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from keras_style.errors import WeightsError
+from keras_style.files import atomic_path
 
 FORMAT = "keras_style/network"
 
@@ -121,22 +122,12 @@ def save_network(model, prefix, metadata: dict) -> tuple[Path, Path]:
     prefix = Path(prefix)
     prefix.parent.mkdir(parents=True, exist_ok=True)
     weights, meta = Path(f"{prefix}.weights.h5"), Path(f"{prefix}.json")
-    fd, tmp_w = tempfile.mkstemp(prefix=f".{prefix.name}.", suffix=".weights.h5",
-                                 dir=prefix.parent)
-    os.close(fd)
-    fd, tmp_j = tempfile.mkstemp(prefix=f".{prefix.name}.", suffix=".json", dir=prefix.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            json.dump({"format": FORMAT, "version": 1, **metadata}, fh, indent=2, default=str)
-            fh.write("\n")
-        os.unlink(tmp_w)
-        model.save_weights(tmp_w)
-        os.replace(tmp_w, weights)
-        os.replace(tmp_j, meta)
-    finally:
-        for t in (tmp_w, tmp_j):
-            if os.path.exists(t):
-                os.unlink(t)
+    with atomic_path(weights, suffix=".weights.h5") as tmp:
+        os.unlink(tmp)  # Keras refuses to overwrite silently; let it create the file
+        model.save_weights(tmp)
+    with atomic_path(meta) as tmp:
+        tmp.write_text(json.dumps({"format": FORMAT, "version": 1, **metadata}, indent=2,
+                                  default=str) + "\n")
     return weights, meta
 
 
@@ -210,3 +201,72 @@ def apply(model, image: np.ndarray, tile: int | None = 1024, overlap: int = 64,
 
 
 apply_network = apply  # the name keras_style exports
+
+
+# --- export -----------------------------------------------------------------------
+
+EXPORT_FORMATS = ("savedmodel", "tflite", "tflite-fp16")
+
+
+def export(model, path, fmt: str = "savedmodel", input_size: tuple[int, int] = (256, 256)) -> Path:
+    """Export a network for serving.
+
+    ``"savedmodel"``: a TensorFlow SavedModel (``model.export``) with a ``serve`` endpoint
+    taking ``(B, H, W, 3)`` float32 images of any size.  ``"tflite"`` / ``"tflite-fp16"``:
+    a TensorFlow Lite flatbuffer with float32 / float16 weights for a fixed
+    ``input_size`` (height, width), batch 1.  The file or folder is written under a temporary
+    name and renamed into place.
+    """
+    import shutil
+
+    import tensorflow as tf
+
+    if fmt not in EXPORT_FORMATS:
+        raise ValueError(f"format must be one of {', '.join(EXPORT_FORMATS)}, got {fmt!r}.")
+    path = Path(path)
+    parent = path.parent if str(path.parent) else Path(".")
+    if fmt == "savedmodel":
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=parent))
+        try:
+            model.export(str(tmp), format="tf_saved_model", verbose=False)
+            if path.exists():
+                shutil.rmtree(path)
+            os.replace(tmp, path)
+        finally:
+            if tmp.exists():
+                shutil.rmtree(tmp)
+        return path
+    import keras
+
+    h, w = input_size
+    with tempfile.TemporaryDirectory(prefix="keras_style_export_") as tmp:
+        archive = keras.export.ExportArchive()
+        archive.track(model)
+        archive.add_endpoint("serve", lambda x: model(x, training=False),
+                             input_signature=[tf.TensorSpec((1, h, w, 3), tf.float32)])
+        archive.write_out(tmp, verbose=False)
+        converter = tf.lite.TFLiteConverter.from_saved_model(tmp)
+        if fmt == "tflite-fp16":
+            converter.optimizations = [tf.lite.Optimize.DEFAULT]
+            converter.target_spec.supported_types = [tf.float16]
+        blob = converter.convert()
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(blob)
+    return path
+
+
+def run_tflite(path, image: np.ndarray) -> np.ndarray:
+    """Run an exported TFLite network on one ``(H, W, 3)`` image of its input size."""
+    import tensorflow as tf
+
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # tf.lite.Interpreter's deprecation notice
+        interpreter = tf.lite.Interpreter(model_path=str(path))
+    interpreter.allocate_tensors()
+    inp = interpreter.get_input_details()[0]
+    out = interpreter.get_output_details()[0]
+    interpreter.set_tensor(inp["index"], np.asarray(image, np.float32)[None])
+    interpreter.invoke()
+    return interpreter.get_tensor(out["index"])[0]

@@ -32,6 +32,7 @@ import urllib.request
 from pathlib import Path
 
 from keras_style.errors import WeightsError
+from keras_style.files import atomic_path
 
 FILENAME = "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"
 MD5 = "253f8cb515780f3b799900260a226db6"
@@ -73,10 +74,8 @@ def _install(candidate: Path, target: Path, origin: str) -> Path:
         raise WeightsError(f"the VGG19 weights from {origin} failed verification "
                            f"({size} bytes, expected {SIZE} bytes with MD5 {MD5}).")
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".vgg19.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    shutil.copyfile(candidate, tmp)
-    os.replace(tmp, target)
+    with atomic_path(target) as tmp:
+        shutil.copyfile(candidate, tmp)
     return target
 
 
@@ -116,6 +115,9 @@ def ensure_vgg19_weights(quiet: bool = False, allow_download: bool = True,
     if target.exists():
         if verify(target):
             return target
+        if not allow_download:
+            raise WeightsError(f"{target} is damaged (MD5 mismatch); run "
+                               "`python -m keras_style.fetch_vgg` to replace it.")
         if not quiet:
             print(f"keras_style: {target} is damaged (MD5 mismatch); fetching a fresh copy.",
                   file=sys.stderr)

@@ -64,3 +64,12 @@ def tmp_image(tmp_path, asset_image):
         return path
 
     return make
+
+
+def pytest_configure(config):
+    # Keras 3.15's TensorFlow backend calls np.array(variable) on objects whose __array__
+    # lacks NumPy 2's ``copy`` keyword; NumPy warns on every variable read. The noise comes
+    # from Keras, not from keras_style, and drowns the -ra summary, so hide that one message.
+    config.addinivalue_line(
+        "filterwarnings",
+        "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")

@@ -1,6 +1,7 @@
 """Tests for keras_style.image: reading any format, clear errors, atomic writes, colour."""
 
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -225,7 +226,11 @@ def test_save_image_failure_leaves_old_file_and_no_temp(tmp_path, monkeypatch):
     path.write_bytes(b"previous content")
 
     def broken_save(self, fp, format=None, **kwargs):
-        fp.write(b"partial")
+        # write part of a file (to a path or a file object, whichever we are given), then fail
+        if hasattr(fp, "write"):
+            fp.write(b"partial")
+        else:
+            Path(fp).write_bytes(b"partial")
         raise OSError("disk full")
 
     monkeypatch.setattr(Image.Image, "save", broken_save)

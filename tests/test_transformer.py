@@ -155,6 +155,7 @@ def test_architecture_roundtrips_through_weights_h5(models, arch, tmp_path):
     np.testing.assert_allclose(np.asarray(fresh(x)), expected, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.filterwarnings("ignore:Skipping nested container:UserWarning")
 def test_loading_johnson_weights_into_light_raises(models, tmp_path):
     path = tmp_path / "johnson.weights.h5"
     models["johnson"].save_weights(path)
