@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import keras_style._quiet  # noqa: F401  (quiet TensorFlow import first)
 import numpy as np
 import tensorflow as tf
 from PIL import Image

@@ -17,6 +17,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
+import keras_style._quiet  # noqa: F401  (quiet TensorFlow import first)
 import numpy as np
 import tensorflow as tf
 

@@ -7,6 +7,7 @@ is registered for serialization (package ``keras_style``) and round-trips throug
 
 from __future__ import annotations
 
+import keras_style._quiet  # noqa: F401  (quiet TensorFlow import first)
 import keras
 from keras import ops
 
@@ -61,6 +62,11 @@ class InstanceNormalization(keras.layers.Layer):
     ``gamma`` (if ``scale``) and ``beta`` (if ``center``).  Ulyanov et al. (2016) found it
     gives fast style transfer networks markedly better results than batch normalization;
     it behaves the same in training and inference.
+
+    Because the statistics are per image, cutting an image into tiles would normalize
+    each tile differently.  :func:`keras_style.networks.apply` therefore records the
+    whole image's statistics first (``record_statistics``) and then runs the tiles with
+    them held fixed (``fixed_statistics``); both are run-time switches, not configuration.
     """
 
     def __init__(self, epsilon=1e-5, center=True, scale=True, **kwargs):
@@ -68,6 +74,9 @@ class InstanceNormalization(keras.layers.Layer):
         self.epsilon = float(epsilon)
         self.center = bool(center)
         self.scale = bool(scale)
+        self.record_statistics = False
+        self.recorded_statistics = None
+        self.fixed_statistics = None
 
     def build(self, input_shape):
         channels = input_shape[-1]
@@ -80,8 +89,12 @@ class InstanceNormalization(keras.layers.Layer):
 
     def call(self, inputs):
         x = ops.cast(inputs, "float32")
-        mean = ops.mean(x, axis=(1, 2), keepdims=True)
-        var = ops.var(x, axis=(1, 2), keepdims=True)
+        if self.fixed_statistics is not None:
+            mean, var = self.fixed_statistics
+        else:
+            mean, var = ops.moments(x, axes=(1, 2), keepdims=True)
+            if self.record_statistics:
+                self.recorded_statistics = (mean, var)
         y = (x - mean) * ops.rsqrt(var + self.epsilon)
         if self.gamma is not None:
             y = y * ops.cast(self.gamma, "float32")

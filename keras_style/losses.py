@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
+import keras_style._quiet  # noqa: F401  (quiet TensorFlow import first)
 from keras import ops
 
 from keras_style.layers import gram_matrix

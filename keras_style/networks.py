@@ -17,6 +17,7 @@ of yours.  It returns a plain Keras model: images ``(B, H, W, 3)`` in ``[0, 1]``
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -133,24 +134,6 @@ def save_network(model, prefix, metadata: dict) -> tuple[Path, Path]:
 
 # --- applying a network -----------------------------------------------------------
 
-def _window(n: int, overlap: int) -> np.ndarray:
-    """Blending ramp for a tile axis of length ``n`` (linear over ``overlap`` at both ends)."""
-    w = np.ones(n, np.float32)
-    if overlap > 0:
-        ramp = (np.arange(overlap, dtype=np.float32) + 0.5) / overlap
-        w[:overlap] = np.minimum(w[:overlap], ramp)
-        w[-overlap:] = np.minimum(w[-overlap:], ramp[::-1])
-    return w
-
-
-def _starts(total: int, tile: int, step: int) -> list[int]:
-    if total <= tile:
-        return [0]
-    starts = list(range(0, total - tile, step))
-    starts.append(total - tile)
-    return sorted(set(starts))
-
-
 def min_side(metadata: dict) -> int:
     """Smallest image side a network described by ``metadata`` accepts."""
     if metadata.get("task", "style") != "style":
@@ -159,45 +142,100 @@ def min_side(metadata: dict) -> int:
     return min_input_size(metadata["architecture"])
 
 
-def apply(model, image: np.ndarray, tile: int | None = 1024, overlap: int = 64,
-          scale: int = 1) -> np.ndarray:
+def _instance_norms(model) -> list:
+    from keras_style.layers import InstanceNormalization
+
+    flatten = getattr(model, "_flatten_layers", None)
+    if flatten is None:
+        return []
+    return [l for l in flatten(include_self=False, recursive=True)
+            if isinstance(l, InstanceNormalization)]
+
+
+@contextlib.contextmanager
+def _whole_image_statistics(model, image: np.ndarray, stats_size: int):
+    """Hold every InstanceNormalization of ``model`` at the statistics of the whole image.
+
+    The statistics come from one eager pass over the image, downscaled so that its long
+    side is at most ``stats_size`` (exact when the image is no larger).
+    """
+    norms = _instance_norms(model)
+    if not norms:
+        yield
+        return
+    from keras_style import image as im
+
+    h, w = image.shape[:2]
+    small = image
+    if max(h, w) > stats_size:
+        s = stats_size / max(h, w)
+        small = im.resize(image, (max(1, round(h * s)), max(1, round(w * s))))
+    try:
+        for layer in norms:
+            layer.record_statistics = True
+        model(small[None], training=False)
+        for layer in norms:
+            layer.fixed_statistics = layer.recorded_statistics
+            layer.record_statistics = False
+            layer.recorded_statistics = None
+        yield
+    finally:
+        for layer in norms:
+            layer.record_statistics = False
+            layer.recorded_statistics = None
+            layer.fixed_statistics = None
+
+
+def apply(model, image: np.ndarray, tile: int | None = 1024, margin: int = 96,
+          scale: int = 1, stats_size: int = 1536) -> np.ndarray:
     """Run ``model`` on one ``(H, W, 3)`` image; return ``(H*scale, W*scale, 3)``.
 
-    Images larger than ``tile`` on a side are processed in ``tile``-sized tiles that overlap
-    by ``overlap`` pixels and are blended with linear ramps, so there are no seams and
-    memory stays bounded by the tile size (``tile=None`` disables tiling).
+    Images larger than ``tile`` on a side are processed tile by tile ("overlap-save"): each
+    tile is cut with ``margin`` pixels of real context on every side, and only its centre
+    is kept.  Tile origins fall on multiples of 4, so the network's stride-2 grids line up
+    with the whole image's; with a margin wider than the network's receptive field the
+    result equals the whole-image result, so there are no seams, and memory stays bounded
+    by the tile size (``tile=None`` disables tiling).  Instance normalization layers use
+    the statistics of the whole image (from one pass at up to ``stats_size`` px) in every
+    tile.
     """
     import tensorflow as tf
 
     image = np.asarray(image, np.float32)
     h, w = image.shape[:2]
-    predict = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
+    # One trace per call for every tile shape (the fixed statistics are baked into it).
+    predict = tf.function(lambda x: model(x, training=False),
+                          input_signature=[tf.TensorSpec((None, None, None, 3), tf.float32)])
     if tile is None or (h <= tile and w <= tile):
         return np.asarray(predict(image[None]))[0]
-    overlap = min(overlap, tile // 4)
-    step = tile - overlap
-    out = np.zeros((h * scale, w * scale, 3), np.float32)
-    weight = np.zeros((h * scale, w * scale, 1), np.float32)
-    for top in _starts(h, tile, step):
-        for left in _starts(w, tile, step):
-            patch = image[top:top + tile, left:left + tile]
-            result = np.asarray(predict(patch[None]))[0]
-            ph, pw = result.shape[:2]
-            wy = _window(ph, overlap * scale if top > 0 or top + tile < h else 0)
-            wx = _window(pw, overlap * scale if left > 0 or left + tile < w else 0)
-            if top == 0:
-                wy[: ph // 2] = 1.0
-            if top + tile >= h:
-                wy[ph // 2:] = 1.0
-            if left == 0:
-                wx[: pw // 2] = 1.0
-            if left + tile >= w:
-                wx[pw // 2:] = 1.0
-            wgt = (wy[:, None] * wx[None, :])[..., None]
-            t, l = top * scale, left * scale
-            out[t:t + ph, l:l + pw] += result * wgt
-            weight[t:t + ph, l:l + pw] += wgt
-    return out / np.maximum(weight, 1e-8)
+    out = np.empty((h * scale, w * scale, 3), np.float32)
+    with _whole_image_statistics(model, image, stats_size):
+        for (y0, y1, x0, x1), (top, bottom, left, right) in tiles(h, w, tile, margin):
+            result = np.asarray(predict(image[None, y0:y1, x0:x1]))[0]
+            oy, ox = (top - y0) * scale, (left - x0) * scale
+            out[top * scale:bottom * scale, left * scale:right * scale] = \
+                result[oy:oy + (bottom - top) * scale, ox:ox + (right - left) * scale]
+    return out
+
+
+def tiles(h: int, w: int, tile: int, margin: int):
+    """Yield ``(input_region, kept_region)`` pairs, each ``(y0, y1, x0, x1)``, for tiling.
+
+    Kept regions partition the image; each input region contains its kept region plus up
+    to ``margin`` pixels of context per side, is at most ``tile`` pixels on a side, starts
+    on a multiple of 4 and, at the image's edges, reaches back so it stays full-sized.
+    """
+    margin = 4 * (margin // 4)
+    core = 4 * ((tile - 2 * margin) // 4)
+    if core < 4:
+        raise ValueError(f"tile ({tile}) must exceed twice the margin ({margin}).")
+    for top in range(0, h, core):
+        for left in range(0, w, core):
+            bottom, right = min(h, top + core), min(w, left + core)
+            y1, x1 = min(h, bottom + margin), min(w, right + margin)
+            y0 = 4 * (max(0, min(top - margin, y1 - tile)) // 4)
+            x0 = 4 * (max(0, min(left - margin, x1 - tile)) // 4)
+            yield (y0, y1, x0, x1), (top, bottom, left, right)
 
 
 apply_network = apply  # the name keras_style exports

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
+import keras_style._quiet  # noqa: F401  (quiet TensorFlow import first)
 import keras
 
 from keras_style.layers import (CropLike, PadToMultiple, ReflectionPadding2D, ResidualBlock,

