@@ -199,23 +199,33 @@ def apply(model, image: np.ndarray, tile: int | None = 1024, margin: int = 96,
     the statistics of the whole image (from one pass at up to ``stats_size`` px) in every
     tile.
     """
-    import tensorflow as tf
-
     image = np.asarray(image, np.float32)
     h, w = image.shape[:2]
-    # One trace per call for every tile shape (the fixed statistics are baked into it).
-    predict = tf.function(lambda x: model(x, training=False),
-                          input_signature=[tf.TensorSpec((None, None, None, 3), tf.float32)])
     if tile is None or (h <= tile and w <= tile):
-        return np.asarray(predict(image[None]))[0]
+        return np.asarray(_predictor(model)(image[None]))[0]
     out = np.empty((h * scale, w * scale, 3), np.float32)
     with _whole_image_statistics(model, image, stats_size):
+        # a fresh trace: the whole-image statistics are baked into it as constants
+        predict = _predictor(model, cached=False)
         for (y0, y1, x0, x1), (top, bottom, left, right) in tiles(h, w, tile, margin):
             result = np.asarray(predict(image[None, y0:y1, x0:x1]))[0]
             oy, ox = (top - y0) * scale, (left - x0) * scale
             out[top * scale:bottom * scale, left * scale:right * scale] = \
                 result[oy:oy + (bottom - top) * scale, ox:ox + (right - left) * scale]
     return out
+
+
+def _predictor(model, cached: bool = True):
+    """``model(x, training=False)`` as a tf.function traced once for any image size."""
+    import tensorflow as tf
+
+    fn = getattr(model, "_keras_style_predict", None) if cached else None
+    if fn is None:
+        fn = tf.function(lambda x: model(x, training=False),
+                         input_signature=[tf.TensorSpec((None, None, None, 3), tf.float32)])
+        if cached:  # kept on the model itself, so it goes when the model goes
+            object.__setattr__(model, "_keras_style_predict", fn)
+    return fn
 
 
 def tiles(h: int, w: int, tile: int, margin: int):
@@ -233,8 +243,9 @@ def tiles(h: int, w: int, tile: int, margin: int):
         for left in range(0, w, core):
             bottom, right = min(h, top + core), min(w, left + core)
             y1, x1 = min(h, bottom + margin), min(w, right + margin)
-            y0 = 4 * (max(0, min(top - margin, y1 - tile)) // 4)
-            x0 = 4 * (max(0, min(left - margin, x1 - tile)) // 4)
+            # round up to a multiple of 4: still <= top/left (themselves multiples of 4)
+            y0 = -4 * (-max(0, min(top - margin, y1 - tile)) // 4)
+            x0 = -4 * (-max(0, min(left - margin, x1 - tile)) // 4)
             yield (y0, y1, x0, x1), (top, bottom, left, right)
 
 
