@@ -33,6 +33,7 @@ _EXPORTS = {
     "apply_network": "keras_style.networks",
     "build_transformer": "keras_style.transformer",
     "loss_network": "keras_style.vgg",
+    "upscale_image": "keras_style.upscale",
 }
 __all__ = sorted(_EXPORTS)
 

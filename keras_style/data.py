@@ -125,3 +125,36 @@ class ImageFolder:
         spec = tf.TensorSpec((self.size, self.size, 3), tf.float32)
         ds = tf.data.Dataset.from_generator(generate, output_signature=spec)
         return ds.batch(batch_size, drop_remainder=True).prefetch(2)
+
+
+def gaussian_kernel(sigma: float) -> np.ndarray:
+    radius = max(1, int(np.ceil(3 * sigma)))
+    x = np.arange(-radius, radius + 1, dtype=np.float64)
+    k = np.exp(-0.5 * (x / sigma) ** 2)
+    return (k / k.sum()).astype(np.float32)
+
+
+def degrade(images, factor: int, sigma: float = 1.0):
+    """High-resolution batch → low-resolution batch, as Johnson et al. prepare SR data.
+
+    Gaussian blur with standard deviation ``sigma`` (separable, reflection at the borders),
+    then bicubic downsampling by ``factor`` (height and width are floored to multiples of
+    ``factor`` first).  Deterministic: no noise is added.  ``(B, H, W, 3)`` in ``[0, 1]`` →
+    ``(B, H // factor, W // factor, 3)`` in ``[0, 1]``.
+    """
+    x = tf.convert_to_tensor(images, tf.float32)
+    if x.shape.rank == 3:
+        return degrade(x[None], factor, sigma)[0]
+    shape = tf.shape(x)
+    h, w = shape[1] // factor * factor, shape[2] // factor * factor
+    x = x[:, :h, :w, :]
+    if sigma > 0:
+        k = gaussian_kernel(sigma)
+        r = len(k) // 2
+        x = tf.pad(x, [[0, 0], [r, r], [r, r], [0, 0]], mode="REFLECT")
+        kh = tf.tile(tf.constant(k)[:, None, None, None], [1, 1, 3, 1])
+        kw = tf.tile(tf.constant(k)[None, :, None, None], [1, 1, 3, 1])
+        x = tf.nn.depthwise_conv2d(x, kh, [1, 1, 1, 1], "VALID")
+        x = tf.nn.depthwise_conv2d(x, kw, [1, 1, 1, 1], "VALID")
+    low = tf.image.resize(x, (h // factor, w // factor), method="bicubic", antialias=False)
+    return tf.clip_by_value(low, 0.0, 1.0)

@@ -82,7 +82,7 @@ def read_metadata(meta: Path) -> dict:
 def build_from_metadata(data: dict):
     if data.get("task", "style") == "super-resolution":
         from keras_style.transformer import build_super_resolution
-        return build_super_resolution(**data["architecture"])
+        return build_super_resolution(**data["architecture"], name=data.get("name"))
     from keras_style.transformer import build_transformer
     return build_transformer(data["architecture"], name=data.get("name"))
 

@@ -30,10 +30,17 @@ JOHNSON_STYLE_LAYERS = ("block1_conv2", "block2_conv2", "block3_conv3", "block4_
 JOHNSON_CONTENT_LAYERS = ("block2_conv2",)
 
 
+TASKS = ("style", "super-resolution")
+
+
 @dataclass(frozen=True)
 class TrainConfig:
-    style: str
+    style: str | None
     data: str
+    task: str = "style"
+    factor: int = 4
+    pixel_loss: bool = False
+    blur_sigma: float = 1.0
     out: str = "style_net"
     steps: int = 2000
     batch_size: int = 4
@@ -69,9 +76,19 @@ class TrainConfig:
 def build_parser() -> Parser:
     d = TrainConfig(style="", data="")
     p = Parser(prog=PROG, formatter_class=formatter,
-               description="Train a feed-forward style transfer network (Johnson et al. 2016) "
-                           "on a folder of photos.")
-    p.add_argument("--style", required=True, help="the style image (a painting)")
+               description="Train a feed-forward style transfer network, or a super-resolution "
+                           "network, with perceptual losses (Johnson et al. 2016) on a folder "
+                           "of photos.")
+    p.add_argument("--task", choices=TASKS, default=d.task,
+                   help="style transfer, or super-resolution (then --factor, no --style)")
+    p.add_argument("--style", default=None, help="the style image (a painting; --task style)")
+    p.add_argument("--factor", type=int, choices=(2, 4, 8), default=d.factor,
+                   help="super-resolution: upscaling factor")
+    p.add_argument("--pixel-loss", action="store_true",
+                   help="super-resolution: train on the per-pixel MSE instead of the feature "
+                        "reconstruction loss (the paper's baseline)")
+    p.add_argument("--blur-sigma", type=non_negative_float, default=d.blur_sigma,
+                   help="super-resolution: Gaussian blur before bicubic downsampling")
     p.add_argument("--data", required=True,
                    help="folder of training photos (searched recursively: jpg, png, webp, bmp)")
     p.add_argument("--out", default=d.out,
@@ -85,13 +102,15 @@ def build_parser() -> Parser:
     p.add_argument("--lr", type=positive_float, default=d.lr, help="Adam learning rate")
     p.add_argument("--content-weight", type=non_negative_float, default=d.content_weight)
     p.add_argument("--style-weight", type=non_negative_float, default=d.style_weight)
-    p.add_argument("--tv-weight", type=non_negative_float, default=d.tv_weight)
+    p.add_argument("--tv-weight", type=non_negative_float, default=None,
+                   help=f"default: {d.tv_weight} for style, 0 for super-resolution")
     p.add_argument("--content-layers", nargs="+", default=list(d.content_layers),
                    help="VGG19 layers for the content loss")
     p.add_argument("--style-layers", nargs="+", default=list(d.style_layers),
                    help="VGG19 layers for the style loss (equally weighted)")
     p.add_argument("--arch", default=d.arch,
-                   help="network: johnson | johnson_in | johnson_up | light")
+                   help="style network: johnson | johnson_in | johnson_up | light "
+                        "(ignored for super-resolution)")
     p.add_argument("--checkpoint-dir", default=None, help="default: PREFIX_ckpt")
     p.add_argument("--checkpoint-every", type=positive_int, default=d.checkpoint_every)
     p.add_argument("--resume", action="store_true",
@@ -120,6 +139,8 @@ def build_parser() -> Parser:
 def parse_config(argv) -> TrainConfig:
     args = build_parser().parse_args(argv)
     kw = vars(args)
+    if kw["tv_weight"] is None:
+        kw["tv_weight"] = 0.0 if kw["task"] == "super-resolution" else TrainConfig.tv_weight
     kw["content_layers"] = tuple(kw["content_layers"])
     kw["style_layers"] = tuple(kw["style_layers"])
     if kw["min_scale"] > 1:
@@ -128,14 +149,26 @@ def parse_config(argv) -> TrainConfig:
 
 
 def _validate(cfg: TrainConfig):
+    """Check the inputs before any training starts; return the style image (or None)."""
     from keras_style import image as im
     from keras_style.transformer import ARCHITECTURES, min_input_size
     from keras_style.vgg import canonical_layer_name
 
-    if cfg.arch not in ARCHITECTURES:
-        raise UsageError(f"unknown --arch {cfg.arch!r}; choose one of {', '.join(ARCHITECTURES)}.")
-    if cfg.image_size < min_input_size(cfg.arch):
-        raise UsageError(f"--image-size must be at least {min_input_size(cfg.arch)} for {cfg.arch}.")
+    if cfg.task == "style":
+        if not cfg.style:
+            raise UsageError("--style PAINTING is required to train a style network.")
+        if cfg.arch not in ARCHITECTURES:
+            raise UsageError(f"unknown --arch {cfg.arch!r}; choose one of "
+                             f"{', '.join(ARCHITECTURES)}.")
+        if cfg.image_size < min_input_size(cfg.arch):
+            raise UsageError(f"--image-size must be at least {min_input_size(cfg.arch)} "
+                             f"for {cfg.arch}.")
+    else:
+        if cfg.style:
+            raise UsageError("--style is for --task style; super-resolution needs no painting.")
+        if cfg.image_size < 8 * cfg.factor:
+            raise UsageError(f"--image-size must be at least {8 * cfg.factor} for --factor "
+                             f"{cfg.factor} (low-resolution patches of 8 px or more).")
     for name in (*cfg.content_layers, *cfg.style_layers):
         try:
             canonical_layer_name(name)
@@ -147,8 +180,9 @@ def _validate(cfg: TrainConfig):
         raise UsageError(f"cannot write {out}.*: folder {parent} does not exist.")
     if cfg.holdout and not Path(cfg.holdout).is_file():
         raise UsageError(f"--holdout {cfg.holdout}: no such file.")
-    style = im.load_image(cfg.style, max_size=cfg.style_size or cfg.image_size)
-    return style
+    if cfg.task != "style":
+        return None
+    return im.load_image(cfg.style, max_size=cfg.style_size or cfg.image_size)
 
 
 def _select_device(choice: str) -> str:
@@ -176,9 +210,12 @@ def train(cfg: TrainConfig, argv=None) -> int:
     import numpy as np
     import tensorflow as tf
 
-    from keras_style.losses import LossConfig, PerceptualLoss, equal_weights
+    from keras_style.data import degrade
+    from keras_style.losses import (LossConfig, PerceptualLoss, equal_weights,
+                                    total_variation_loss)
     from keras_style.networks import save_network
-    from keras_style.transformer import build_transformer, get_architecture
+    from keras_style.transformer import (build_super_resolution, build_transformer,
+                                         get_architecture, sr_architecture)
 
     if cfg.threads > 0:
         tf.config.threading.set_intra_op_parallelism_threads(cfg.threads)
@@ -189,15 +226,21 @@ def train(cfg: TrainConfig, argv=None) -> int:
             "mixed_float16" if device.startswith("/GPU") else "mixed_bfloat16")
     keras.utils.set_random_seed(cfg.seed)
 
+    sr = cfg.task == "super-resolution"
     loss_cfg = LossConfig(content_layers=equal_weights(cfg.content_layers),
-                          style_layers=equal_weights(cfg.style_layers),
+                          style_layers={} if sr else equal_weights(cfg.style_layers),
                           content_weight=cfg.content_weight, style_weight=cfg.style_weight,
                           tv_weight=cfg.tv_weight, reduction="mean", gram_normalization="chw",
                           pooling="max")
     with tf.device(device):
-        model = build_transformer(cfg.arch)
+        if sr:
+            architecture = sr_architecture(cfg.factor)
+            model = build_super_resolution(**architecture)
+        else:
+            architecture = get_architecture(cfg.arch).to_dict()
+            model = build_transformer(cfg.arch)
         loss = PerceptualLoss(loss_cfg)
-        style_targets = loss.style_targets(style_image)
+        style_targets = {} if sr else loss.style_targets(style_image)
         optimizer = keras.optimizers.Adam(learning_rate=cfg.lr)
         optimizer.build(model.trainable_variables)
         step_var = tf.Variable(0, dtype=tf.int64, name="step")
@@ -211,12 +254,24 @@ def train(cfg: TrainConfig, argv=None) -> int:
             raise UsageError(f"{ckpt_dir} already holds checkpoints; pass --resume to continue "
                              "or choose another --checkpoint-dir.")
 
+        def model_input(batch):
+            """What the network sees: the photo, or its degraded low-resolution version."""
+            return degrade(batch, cfg.factor, cfg.blur_sigma) if sr else batch
+
+        def objective(out, batch):
+            if sr and cfg.pixel_loss:
+                content = cfg.content_weight * tf.reduce_mean(tf.square(out - batch))
+                tv = cfg.tv_weight * total_variation_loss(out)
+                return {"content": content, "style": tf.constant(0.0), "tv": tv,
+                        "total": content + tv}
+            return loss(out, loss.content_targets(batch), style_targets)
+
         @tf.function(reduce_retracing=True)
         def train_step(batch):
-            content_targets = loss.content_targets(batch)
+            inputs = model_input(batch)
             with tf.GradientTape() as tape:
-                out = model(batch, training=True)
-                terms = loss(out, content_targets, style_targets)
+                out = model(inputs, training=True)
+                terms = objective(out, batch)
             grads = tape.gradient(terms["total"], model.trainable_variables)
             optimizer.apply_gradients(zip(grads, model.trainable_variables))
             return terms
@@ -229,7 +284,7 @@ def train(cfg: TrainConfig, argv=None) -> int:
         writer = tf.summary.create_file_writer(cfg.log_dir) if cfg.log_dir else None
         val_images = None
         if writer is not None:
-            val_images = np.stack([data.sample(10_000_000 + i) for i in range(3)])
+            val_images = model_input(np.stack([data.sample(10_000_000 + i) for i in range(3)]))
 
         meta_path = Path(f"{cfg.out}.json")
         previous = {}
@@ -301,10 +356,10 @@ def train(cfg: TrainConfig, argv=None) -> int:
 
         metadata = {
             "name": Path(cfg.out).name,
-            "task": "style",
-            "architecture_name": cfg.arch,
-            "architecture": get_architecture(cfg.arch).to_dict(),
-            "style_image": Path(cfg.style).name,
+            "task": cfg.task,
+            "architecture_name": f"sr_x{cfg.factor}" if sr else cfg.arch,
+            "architecture": architecture,
+            "style_image": Path(cfg.style).name if cfg.style else None,
             "data": str(cfg.data),
             "training_images": len(data),
             "held_out": list(exclude),
@@ -312,8 +367,9 @@ def train(cfg: TrainConfig, argv=None) -> int:
             "steps": int(step_var.numpy()),
             "wall_seconds": round(wall, 1),
             "final_loss": last,
-            "loss": {"content_layers": list(cfg.content_layers),
-                     "style_layers": list(cfg.style_layers),
+            "loss": {"kind": "pixel" if (sr and cfg.pixel_loss) else "perceptual",
+                     "content_layers": list(cfg.content_layers),
+                     "style_layers": [] if sr else list(cfg.style_layers),
                      "reduction": loss_cfg.reduction,
                      "gram_normalization": loss_cfg.gram_normalization},
             "hyperparameters": {k: v for k, v in asdict(cfg).items()

@@ -107,3 +107,53 @@ def build_transformer(arch="johnson", name: str | None = None) -> keras.Model:
     if name is None:
         name = arch if isinstance(arch, str) else "transformer"
     return keras.Model(inputs, outputs, name=name)
+
+
+# --- super-resolution ------------------------------------------------------------
+
+SR_FACTORS = (2, 4, 8)
+
+
+def build_super_resolution(factor: int = 4, width: int = 64, residual_blocks: int = 4,
+                           normalization: str = "batch", upsampling: str = "nearest",
+                           name: str | None = None) -> keras.Model:
+    """The super-resolution network of Johnson et al. (2016), supplementary material.
+
+    A 9×9 convolution, ``residual_blocks`` same-size residual blocks at the low resolution,
+    ``log2(factor)`` ×2 upsampling stages (nearest-upsample + conv by default, or the
+    paper's fractionally-strided convolutions with ``upsampling="transpose"``), then a
+    9×9 convolution to RGB and a scaled tanh.  Input: the low-resolution image in
+    ``[0, 1]`` of any size; output: ``factor`` times larger, in ``[0, 1]``.
+    """
+    if factor not in SR_FACTORS:
+        raise ValueError(f"factor must be one of {SR_FACTORS}, got {factor!r}.")
+    inputs = keras.Input(shape=(None, None, 3), name="low_res")
+    x = ReflectionPadding2D(4, name="in_pad")(inputs)
+    x = keras.layers.Conv2D(width, 9, name="in_conv")(x)
+    x = make_normalization(normalization, name="in_norm")(x)
+    x = keras.layers.ReLU(name="in_relu")(x)
+    for i in range(1, residual_blocks + 1):
+        x = ResidualBlock(width, padding="reflect", normalization=normalization,
+                          name=f"residual{i}")(x)
+    for i in range(1, factor.bit_length()):
+        if upsampling == "transpose":
+            x = keras.layers.Conv2DTranspose(width, 3, strides=2, padding="same",
+                                             name=f"up{i}_conv")(x)
+        elif upsampling == "nearest":
+            x = UpsampleConv2D(width, 3, upsample=2, name=f"up{i}_conv")(x)
+        else:
+            raise ValueError(f"upsampling must be 'transpose' or 'nearest', got {upsampling!r}.")
+        x = make_normalization(normalization, name=f"up{i}_norm")(x)
+        x = keras.layers.ReLU(name=f"up{i}_relu")(x)
+    x = ReflectionPadding2D(4, name="out_pad")(x)
+    x = keras.layers.Conv2D(3, 9, name="out_conv")(x)
+    outputs = ScaledTanh(name="to_pixels")(x)
+    return keras.Model(inputs, outputs, name=name or f"sr_x{factor}")
+
+
+def sr_architecture(factor: int, **overrides) -> dict:
+    """The JSON ``architecture`` entry of a super-resolution network."""
+    arch = {"factor": int(factor), "width": 64, "residual_blocks": 4,
+            "normalization": "batch", "upsampling": "nearest"}
+    arch.update(overrides)
+    return arch

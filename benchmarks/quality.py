@@ -1,0 +1,526 @@
+"""Quality report: each style network's perceptual loss next to Gatys L-BFGS optimization.
+
+    python benchmarks/quality.py                                  # every shipped network,
+                                                                  # every held-out photo, 512 px
+    python benchmarks/quality.py --networks runs/mine --limit 2   # two photos, one network
+
+For every network and every held-out photo (``weights/holdout.txt``: photos of
+``../shared/data/photos`` the shipped networks never trained on), resized to ``--size`` px on
+the long side:
+
+* the network's output is scored with **the network's own training loss**: the
+  :class:`keras_style.losses.LossConfig` is rebuilt from the network's JSON (``"loss"``:
+  content/style layers, reduction, Gram normalization; ``"hyperparameters"``: content,
+  style and TV weights; pooling as ``train.py`` uses it) and the style targets come from
+  the network's style image resized as ``train.py`` resizes it (long side ``style_size`` or,
+  when unset, ``image_size``);
+* :class:`keras_style.gatys.GatysOptimizer` with that same loss optimizes the photo's
+  pixels with L-BFGS from the photo itself (``init="content"``) for ``max(--gatys-steps)``
+  iterations; its per-iteration callback records the total loss curve and keeps the image
+  at each of ``--gatys-steps``, so one run gives every row;
+* the network output, the photo itself (the optimization's step 0) and the Gatys images are
+  all scored by one :class:`~keras_style.losses.PerceptualLoss` instance (the optimizer's).
+
+Prints one Markdown table per network (means over the photos) and one sentence computed
+from the numbers: the (linearly interpolated) number of L-BFGS steps at which the mean
+Gatys total first drops below the network's mean total, set against the 50-100 steps
+Johnson et al. (2016) report for their networks.  Nothing is hard-coded.
+
+Times: the network's seconds per photo are a warm call of
+:func:`keras_style.networks.apply` (its one-time ``tf.function`` trace is reported apart);
+the Gatys seconds are ``StepInfo.seconds`` at that iteration, i.e. from the start of the
+optimization, including the trace of its loss-and-gradient function that every
+``GatysOptimizer.run`` call makes (targets excluded).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+
+from keras_style.cli import (Parser, UsageError, formatter, non_negative_int,  # noqa: E402
+                             positive_int, run)
+
+PROG = "python benchmarks/quality.py"
+REPO = Path(__file__).resolve().parents[1]
+ASSETS = REPO / "keras_style" / "assets"
+DEFAULT_PHOTOS = REPO.parent / "shared" / "data" / "photos"
+DEFAULT_STYLES = REPO.parent / "shared" / "data" / "styles"
+DEFAULT_HOLDOUT = REPO / "weights" / "holdout.txt"
+JOHNSON_RANGE = (50, 100)  # Johnson et al. 2016: their networks match ~50-100 L-BFGS steps
+TERMS = ("content", "style", "tv", "total")
+
+
+# --- machine description (kept here so the script stands alone, like the others) -----------
+
+def cpu_description() -> str:
+    model = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                key, _, value = line.partition(":")
+                if key.strip() == "model name":
+                    model = value.strip()
+                    break
+    except OSError:
+        pass
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return f"{model}, {os.cpu_count()} logical cores ({usable} usable)"
+
+
+def machine_line(threads: int, load_start) -> str:
+    import keras
+    import tensorflow as tf
+
+    return (f"Machine: {cpu_description()}; Python {sys.version.split()[0]}, TensorFlow "
+            f"{tf.__version__}, Keras {keras.__version__}; TF_ENABLE_ONEDNN_OPTS="
+            f"{os.environ.get('TF_ENABLE_ONEDNN_OPTS', 'unset')}; TF threads "
+            f"{threads if threads else 'default'}; 1-min load average {load_start[0]:.2f} at "
+            f"start, {os.getloadavg()[0]:.2f} at end")
+
+
+def markdown_table(headers, rows) -> str:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def fmt(value, digits=4) -> str:
+    if value is None or value != value:
+        return "–"
+    return f"{value:.{digits}g}"
+
+
+def log(message: str):
+    print(message, file=sys.stderr, flush=True)
+
+
+# --- inputs -------------------------------------------------------------------------------
+
+def holdout_photos(photos_dir: Path, holdout: Path, limit: int | None) -> list[Path]:
+    """The held-out photos, found by file name under ``photos_dir`` (recursively, as
+    ``keras_style.data.find_images`` excludes them), in the order of the holdout file."""
+    from keras_style import image as im
+    from keras_style.data import read_list
+
+    if not photos_dir.is_dir():
+        raise UsageError(f"--photos {photos_dir}: no such folder.")
+    if not holdout.is_file():
+        raise UsageError(f"--holdout {holdout}: no such file.")
+    names = read_list(holdout)
+    by_name = {}
+    for p in sorted(photos_dir.rglob("*")):
+        if p.is_file() and p.suffix.lower() in im.IMAGE_SUFFIXES:
+            by_name.setdefault(p.name, p)
+    found, missing = [], []
+    for name in names:
+        (found if Path(name).name in by_name else missing).append(Path(name).name)
+    if missing:
+        log(f"{PROG}: note: {len(missing)} held-out photo(s) not found under {photos_dir}: "
+            + ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else ""))
+    if not found:
+        raise UsageError(f"none of the {len(names)} photos of {holdout} is under {photos_dir}.")
+    paths = [by_name[n] for n in found]
+    return paths[:limit] if limit else paths
+
+
+def loss_config_from_metadata(meta: dict, source: str):
+    """The network's training loss, exactly as ``train.py`` built it, from its JSON."""
+    from keras_style.losses import LossConfig, equal_weights
+
+    loss, hp = meta.get("loss"), meta.get("hyperparameters")
+    if not isinstance(loss, dict) or not isinstance(hp, dict):
+        raise UsageError(f"{source}: the network JSON has no \"loss\" / \"hyperparameters\" "
+                         "entries, so its training loss cannot be rebuilt.")
+    if loss.get("kind", "perceptual") != "perceptual":
+        raise UsageError(f"{source}: trained on a {loss.get('kind')!r} loss, not the perceptual "
+                         "loss this report compares with Gatys optimization.")
+    try:
+        return LossConfig(content_layers=equal_weights(loss["content_layers"]),
+                          style_layers=equal_weights(loss["style_layers"]),
+                          content_weight=float(hp["content_weight"]),
+                          style_weight=float(hp["style_weight"]),
+                          tv_weight=float(hp["tv_weight"]),
+                          reduction=loss["reduction"],
+                          gram_normalization=loss["gram_normalization"],
+                          pooling=loss.get("pooling", "max"))  # train.py: always max pooling
+    except (KeyError, TypeError, ValueError, ZeroDivisionError) as exc:
+        raise UsageError(f"{source}: cannot rebuild the training loss from the network JSON "
+                         f"({type(exc).__name__}: {exc}).") from None
+
+
+def style_size_from_metadata(meta: dict, source: str) -> int:
+    hp = meta.get("hyperparameters") or {}
+    size = hp.get("style_size") or hp.get("image_size")
+    if not size:
+        raise UsageError(f"{source}: the network JSON records neither style_size nor "
+                         "image_size, so the style image's training size is unknown.")
+    return int(size)
+
+
+def find_style_image(meta: dict, style_dir: Path, source: str) -> Path:
+    name = meta.get("style_image")
+    if not name:
+        raise UsageError(f"{source}: the network JSON names no \"style_image\".")
+    name = Path(name).name
+    for folder in (style_dir, ASSETS):
+        if (folder / name).is_file():
+            chosen = folder / name
+            trained = (meta.get("hyperparameters") or {}).get("style")
+            for candidate in ([Path(trained), REPO / trained] if trained else []):
+                if candidate.is_file():
+                    if candidate.read_bytes() != chosen.read_bytes():
+                        log(f"{PROG}: warning: {source} was trained on {trained}, which differs "
+                            f"from {chosen} (same name) used here for the style targets.")
+                    break
+            return chosen
+    raise UsageError(f"{source}: style image {name} is neither in --style-dir {style_dir} "
+                     f"nor in {ASSETS}.")
+
+
+def config_key(config) -> str:
+    return json.dumps(asdict(config), sort_keys=True)
+
+
+# --- the measurements ---------------------------------------------------------------------
+
+def crossing(curve: list[float], target: float) -> float | None:
+    """Steps at which ``curve`` (``curve[k]`` = loss after ``k`` steps) first drops below
+    ``target``, linearly interpolated between the two recorded steps around it."""
+    if not curve:
+        return None
+    if curve[0] < target:
+        return 0.0
+    for k in range(1, len(curve)):
+        if curve[k] < target:
+            a, b = curve[k - 1], curve[k]
+            return (k - 1) + (a - target) / (a - b)
+    return None
+
+
+class Evaluator:
+    """Scores images with one PerceptualLoss (a GatysOptimizer's) for one style."""
+
+    def __init__(self, optimizer, style):
+        self.optimizer = optimizer
+        self.loss = optimizer.loss
+        self.style = style
+        self.style_targets = self.loss.style_targets([style])
+
+    def terms(self, image, content_targets) -> dict:
+        out = self.loss(image[None], content_targets, self.style_targets)
+        return {k: float(v) for k, v in out.items()}
+
+
+def run_gatys(evaluator: Evaluator, content, content_targets, steps: list[int]) -> dict:
+    """One L-BFGS run of max(steps) iterations; the curve, times and scored snapshots."""
+    curve = [evaluator.terms(content, content_targets)["total"]]  # step 0: the photo
+    seconds, callback_terms, snapshots = [0.0], {}, {}
+    wanted = set(steps)
+
+    def callback(info):
+        curve.append(float(info.losses["total"]))
+        seconds.append(float(info.seconds))
+        if info.step in wanted:
+            snapshots[info.step] = info.image.copy()
+            callback_terms[info.step] = dict(info.losses)
+
+    t = time.perf_counter()
+    final = evaluator.optimizer.run(content, [evaluator.style], steps=max(steps),
+                                    optimizer="lbfgs", init="content", callback=callback,
+                                    progress=False)
+    wall = time.perf_counter() - t
+    iterations = len(curve) - 1
+    rows = {}
+    for n in steps:
+        if n in snapshots:
+            image, at = snapshots[n], n
+        else:  # L-BFGS stopped before n iterations: its result is the image it stopped at
+            image, at = final, iterations
+        rows[n] = {"terms": evaluator.terms(image, content_targets), "seconds": seconds[at],
+                   "reached": at, "callback_total": callback_terms.get(n, {}).get("total")}
+    return {"curve": curve, "seconds": seconds, "iterations": iterations, "wall": wall,
+            "rows": rows}
+
+
+def mean(values):
+    values = [v for v in values if v is not None and v == v]
+    return sum(values) / len(values) if values else float("nan")
+
+
+def padded_mean_curve(curves: list[list[float]], length: int) -> list[float]:
+    """Mean over photos of curves carried forward to ``length`` (a stopped run keeps its
+    last value: its result does not change any more)."""
+    padded = [c + [c[-1]] * (length - len(c)) for c in curves]
+    return [mean(col) for col in zip(*padded)]
+
+
+def evaluate_network(spec: str, args, photos, contents, optimizers, gatys_cache) -> dict:
+    from keras_style import image as im
+    from keras_style.gatys import GatysOptimizer
+    from keras_style.networks import apply, load_model, min_side, resolve
+
+    meta_path, _ = resolve(spec)
+    model, meta = load_model(spec, with_metadata=True)
+    name = meta.get("name") or meta_path.name[: -len(".json")]
+    source = str(meta_path)
+    if meta.get("task", "style") != "style":
+        raise UsageError(f"{source}: not a style network (task {meta.get('task')!r}).")
+    config = loss_config_from_metadata(meta, source)
+    style_path = find_style_image(meta, args.style_dir, source)
+    style_size = style_size_from_metadata(meta, source)
+    need = max(min_side(meta), im.MIN_SIZE)
+    for p in photos:
+        if min(contents[p].shape[:2]) < need:
+            raise UsageError(f"{p.name} is {contents[p].shape[1]}x{contents[p].shape[0]} px at "
+                             f"--size {args.size}; {name} and VGG19 need {need} px per side.")
+
+    key = config_key(config)
+    if key not in optimizers:
+        t = time.perf_counter()
+        optimizers[key] = GatysOptimizer(config)
+        log(f"  built the VGG19 loss network in {time.perf_counter() - t:.1f} s")
+    style = im.load_image(style_path, max_size=style_size)  # as train.py's _validate does
+    evaluator = Evaluator(optimizers[key], style)
+
+    # network: one warm-up call traces apply()'s tf.function (any size, traced once)
+    t = time.perf_counter()
+    apply(model, contents[photos[0]])
+    trace_seconds = time.perf_counter() - t
+
+    per_photo = []
+    for i, p in enumerate(photos, 1):
+        content = contents[p]
+        content_targets = evaluator.loss.content_targets(content[None])
+        t = time.perf_counter()
+        output = apply(model, content)
+        net_seconds = time.perf_counter() - t
+        net_terms = evaluator.terms(output, content_targets)
+        photo_terms = evaluator.terms(content, content_targets)
+
+        gkey = (key, str(style_path.resolve()), style.shape, str(p), args.size,
+                tuple(args.gatys_steps))
+        if gkey not in gatys_cache:
+            log(f"  [{i}/{len(photos)}] {p.name} {content.shape[1]}x{content.shape[0]}: "
+                f"network {net_seconds:.2f} s, total {net_terms['total']:.4g}; "
+                f"Gatys L-BFGS {max(args.gatys_steps)} steps ...")
+            gatys_cache[gkey] = run_gatys(evaluator, content, content_targets, args.gatys_steps)
+            g = gatys_cache[gkey]
+            walls = [v["wall"] for v in gatys_cache.values()]
+            left = args.gatys_runs_total - len(gatys_cache)
+            log(f"      {g['iterations']} iterations in {g['wall']:.0f} s "
+                f"({g['seconds'][-1] / max(1, g['iterations']):.2f} s/iteration), total "
+                f"{g['curve'][0]:.4g} -> {g['curve'][-1]:.4g}"
+                + (f"; at most {left} more run(s), about {mean(walls) * left / 60:.0f} min"
+                   if left > 0 else ""))
+        else:
+            log(f"  [{i}/{len(photos)}] {p.name}: network {net_seconds:.2f} s; Gatys run "
+                "shared with an earlier network (same loss, style and photo)")
+        g = gatys_cache[gkey]
+        per_photo.append({"photo": p.name, "height": int(content.shape[0]),
+                          "width": int(content.shape[1]), "network": net_terms,
+                          "network_seconds": net_seconds, "photo_terms": photo_terms,
+                          "gatys": g, "crossing": crossing(g["curve"], net_terms["total"])})
+    del model
+    return {"name": name, "source": source, "style_image": str(style_path),
+            "style_size": style_size, "loss_config": asdict(config),
+            "trace_seconds": trace_seconds, "photos": per_photo}
+
+
+# --- the report ---------------------------------------------------------------------------
+
+def report_network(result: dict, steps: list[int]) -> tuple[str, dict]:
+    photos = result["photos"]
+    n = len(photos)
+    net = {k: mean(ph["network"][k] for ph in photos) for k in TERMS}
+    rows = [["network forward pass"] + [fmt(net[k]) for k in TERMS]
+            + [fmt(mean(ph["network_seconds"] for ph in photos), 3)],
+            ["photo itself (Gatys start, 0 steps)"]
+            + [fmt(mean(ph["photo_terms"][k] for ph in photos)) for k in TERMS] + ["0"]]
+    stopped = []
+    for s in steps:
+        cells = [fmt(mean(ph["gatys"]["rows"][s]["terms"][k] for ph in photos)) for k in TERMS]
+        reached = [ph["gatys"]["rows"][s]["reached"] for ph in photos]
+        label = f"Gatys L-BFGS {s} step{'s' if s != 1 else ''}"
+        if min(reached) < s:
+            label += f" (stopped early: {min(reached)}–{max(reached)} iterations)"
+            stopped.append(s)
+        rows.append([label] + cells
+                    + [fmt(mean(ph["gatys"]["rows"][s]["seconds"] for ph in photos), 3)])
+    table = markdown_table(["", "content", "style", "tv", "total", "seconds / photo"], rows)
+
+    longest = max(ph["gatys"]["iterations"] for ph in photos)
+    curve = padded_mean_curve([ph["gatys"]["curve"] for ph in photos], longest + 1)
+    x = crossing(curve, net["total"])
+    lo, hi = JOHNSON_RANGE
+    over = f"mean over {n} photo{'s' if n != 1 else ''}"
+    if x is None:
+        shortest = min(ph["gatys"]["iterations"] for ph in photos)
+        cut = (f" (L-BFGS stopped after {shortest} iterations on some photo)"
+               if shortest < max(steps) else "")
+        versus = (f"beyond the roughly {lo}–{hi} steps Johnson et al. report for their "
+                  "networks" if max(steps) >= hi else
+                  f"too few steps recorded to place it against the roughly {lo}–{hi} steps "
+                  "Johnson et al. report for their networks")
+        sentence = (f"Ours lands at more than {max(steps)} steps: the {result['name']} "
+                    f"network's total loss ({fmt(net['total'])}, {over}) is lower than the "
+                    f"Gatys L-BFGS total after all {longest} recorded steps "
+                    f"({fmt(curve[-1])}){cut}, {versus}.")
+    elif x == 0:
+        sentence = (f"Ours lands at 0 steps: the unmodified photo, where the Gatys L-BFGS run "
+                    f"starts, already has a lower total ({fmt(curve[0])}, {over}) than the "
+                    f"{result['name']} network's output ({fmt(net['total'])}), below the "
+                    f"roughly {lo}–{hi} steps Johnson et al. report for their networks.")
+    else:
+        where = ("below" if x < lo else "above" if x > hi else "within")
+        sentence = (f"Ours lands at about {x:.0f} steps: the Gatys L-BFGS total ({over}) first "
+                    f"drops below the {result['name']} network's total "
+                    f"({fmt(net['total'])}) at step {x:.1f} (interpolated over the per-step "
+                    f"curve), {where} the roughly {lo}–{hi} steps Johnson et al. report "
+                    "for their networks.")
+    per = [f"{ph['photo']}: " + (f"{ph['crossing']:.1f}" if ph["crossing"] is not None
+                                 else f"> {ph['gatys']['iterations']}") for ph in photos]
+    checks = [abs(r["callback_total"] - r["terms"]["total"]) / max(abs(r["terms"]["total"]), 1e-30)
+              for ph in photos for r in ph["gatys"]["rows"].values()
+              if r["callback_total"] is not None]
+    lines = [f"### {result['name']}", "",
+             f"Network `{result['source']}`; style image `{Path(result['style_image']).name}` "
+             f"at {result['style_size']} px long side; loss: content "
+             f"{', '.join(result['loss_config']['content_layers'])}, style "
+             f"{', '.join(result['loss_config']['style_layers'])}, weights content "
+             f"{result['loss_config']['content_weight']:g} / style "
+             f"{result['loss_config']['style_weight']:g} / TV "
+             f"{result['loss_config']['tv_weight']:g}, reduction "
+             f"{result['loss_config']['reduction']}, Gram normalization "
+             f"{result['loss_config']['gram_normalization']}. Means over {n} photo(s); the "
+             f"content, style and tv columns are weighted terms that add up to total.", "",
+             table, "", sentence, "",
+             "Per photo, steps at which Gatys first beats the network: " + "; ".join(per) + ".",
+             "",
+             f"Network: first call (tf.function trace) {result['trace_seconds']:.2f} s, not in "
+             "the table. Gatys seconds include the loss-and-gradient trace of each run. "
+             + (f"Scoring check: the optimizer's own callback totals agree with the rescored "
+                f"snapshots to {max(checks):.1e} relative." if checks else "")]
+    summary = {"network_total": net["total"], "mean_gatys_curve": curve,
+               "crossing_steps": x, "stopped_early_rows": stopped}
+    return "\n".join(lines), summary
+
+
+def build_parser() -> Parser:
+    p = Parser(prog=PROG, formatter_class=formatter,
+               description="Perceptual loss (the network's training loss) of each style "
+                           "network's output on held-out photos, next to Gatys L-BFGS "
+                           "optimization with the same loss after N steps; prints Markdown.")
+    p.add_argument("--networks", nargs="+", default=None,
+                   help="shipped network names or path prefixes of NAME.json + "
+                        "NAME.weights.h5; when not given, every shipped network")
+    p.add_argument("--photos", type=Path, default=DEFAULT_PHOTOS,
+                   help="folder of photos (searched recursively by file name)")
+    p.add_argument("--holdout", type=Path, default=DEFAULT_HOLDOUT,
+                   help="the held-out photo names to evaluate, one per line")
+    p.add_argument("--limit", type=non_negative_int, default=0,
+                   help="evaluate only the first N held-out photos (0: all)")
+    p.add_argument("--size", type=positive_int, default=512,
+                   help="long side of the photos, px (network output and Gatys alike)")
+    p.add_argument("--gatys-steps", type=positive_int, nargs="+", default=[50, 100, 300],
+                   help="L-BFGS iteration counts to report (one run of the largest)")
+    p.add_argument("--style-dir", type=Path, default=DEFAULT_STYLES,
+                   help="folder holding each network's style image (by the JSON's "
+                        "\"style_image\" name; keras_style/assets is the fallback)")
+    p.add_argument("--threads", type=non_negative_int, default=0,
+                   help="TensorFlow intra/inter-op threads (0: TensorFlow's default)")
+    p.add_argument("--json", type=Path, default=None,
+                   help="also write every number (per photo, per-step curves) to this file")
+    return p
+
+
+def main_body(argv) -> int:
+    args = build_parser().parse_args(argv)
+    args.gatys_steps = sorted(set(args.gatys_steps))
+    from keras_style import image as im
+
+    if args.size < im.MIN_SIZE:
+        raise UsageError(f"--size must be at least {im.MIN_SIZE} px (VGG19 pools five times).")
+    if args.json is not None:
+        parent = args.json.parent if str(args.json.parent) else Path(".")
+        if not parent.is_dir():
+            raise UsageError(f"--json {args.json}: folder {parent} does not exist.")
+    load_start = os.getloadavg()
+    from keras_style.cli import quiet_tensorflow
+
+    quiet_tensorflow()
+    import tensorflow as tf
+
+    if args.threads > 0:
+        tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+        tf.config.threading.set_inter_op_parallelism_threads(args.threads)
+    from keras_style.networks import available_networks, min_side, read_metadata, resolve
+
+    specs = args.networks if args.networks is not None else available_networks()
+    if not specs:
+        raise UsageError("no shipped networks (keras_style.networks.available_networks() is "
+                         "empty); pass --networks PATH_PREFIX ...")
+    need = im.MIN_SIZE
+    for spec in specs:  # fail now, not after an hour of optimization
+        meta = read_metadata(resolve(spec)[0])
+        if meta.get("task", "style") == "style":
+            need = max(need, min_side(meta))
+    contents = {}
+    for p in holdout_photos(args.photos, args.holdout, None):
+        image = im.load_image(p, max_size=args.size)
+        if min(image.shape[:2]) < need:
+            log(f"{PROG}: note: skipping {p.name}: {image.shape[1]}x{image.shape[0]} px at "
+                f"--size {args.size}, below the {need} px per side the networks and VGG19 need.")
+            continue
+        contents[p] = image
+        if args.limit and len(contents) == args.limit:
+            break
+    if not contents:
+        raise UsageError(f"no held-out photo is at least {need} px on its short side at "
+                         f"--size {args.size}.")
+    photos = list(contents)
+    log(f"{PROG}: {len(specs)} network(s) × {len(photos)} photo(s) at {args.size} px; "
+        f"Gatys L-BFGS {max(args.gatys_steps)} steps per photo and style")
+
+    args.gatys_runs_total = len(specs) * len(photos)  # fewer when networks share a style
+    t_all = time.perf_counter()
+    optimizers, gatys_cache, results = {}, {}, []
+    for spec in specs:
+        log(f"{spec}:")
+        results.append(evaluate_network(spec, args, photos, contents, optimizers, gatys_cache))
+
+    print(f"## Perceptual loss on held-out photos at {args.size} px: network vs Gatys "
+          "L-BFGS\n")
+    print(f"Photos: {', '.join(p.name for p in photos)} (from `{args.holdout.name}`).\n")
+    summaries = {}
+    for r in results:
+        text, summaries[r["name"]] = report_network(r, args.gatys_steps)
+        print(text)
+        print()
+    print(machine_line(args.threads, load_start))
+    log(f"Total wall time {time.perf_counter() - t_all:.0f} s.")
+    if args.json is not None:
+        from keras_style.files import atomic_path
+
+        payload = {"size": args.size, "gatys_steps": args.gatys_steps,
+                   "photos": [p.name for p in photos], "machine": cpu_description(),
+                   "tensorflow": tf.__version__, "networks": results, "summary": summaries}
+        with atomic_path(args.json) as tmp:
+            tmp.write_text(json.dumps(payload, indent=1, default=str) + "\n")
+        log(f"wrote {args.json}")
+    return 0
+
+
+def main(argv=None) -> int:
+    return run(PROG, main_body, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

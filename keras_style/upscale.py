@@ -1,0 +1,93 @@
+"""Enlarge photos with a super-resolution network (Johnson et al. 2016).
+
+    python -m keras_style.upscale photo.jpg --model sr_x4            # writes photo_x4.png
+    python -m keras_style.upscale small/ --model runs/my_sr -o big/
+
+Large images are processed in tiles (see :func:`keras_style.networks.apply`), so memory
+stays bounded.  From Python: ``keras_style.upscale_image(image, "sr_x4")``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from keras_style.cli import Parser, UsageError, formatter, positive_int, quiet_tensorflow, run
+
+PROG = "python -m keras_style.upscale"
+MIN_LOW_RES = 8
+
+
+def upscale_image(image, model="sr_x4", tile: int = 256):
+    """Upscale one image (path, PIL image or ``[0, 1]`` array) with a network or its name."""
+    from keras_style import image as im
+    from keras_style.networks import apply, load_model
+
+    meta = None
+    if isinstance(model, (str, Path)):
+        model, meta = load_model(model, with_metadata=True)
+    factor = _factor(model, meta)
+    arr = im.as_image(image) if not isinstance(image, (str, Path)) else \
+        im.load_image(image, min_size=MIN_LOW_RES)
+    return apply(model, arr, tile=tile, margin=16, scale=factor)
+
+
+def _factor(model, meta) -> int:
+    if meta is not None:
+        if meta.get("task") != "super-resolution":
+            raise UsageError(f"{meta.get('name', 'this network')} is a style network, not a "
+                             "super-resolution one; use python -m keras_style.stylize --model.")
+        return int(meta["architecture"]["factor"])
+    import numpy as np
+    probe = np.zeros((1, 16, 16, 3), np.float32)
+    return int(model(probe).shape[1]) // 16
+
+
+def _main(argv) -> int:
+    p = Parser(prog=PROG, formatter_class=formatter,
+               description="Enlarge images 2x/4x/8x with a super-resolution network.")
+    p.add_argument("images", nargs="+", help="images or folders of images")
+    p.add_argument("--model", default="sr_x4",
+                   help="a shipped network (sr_x4, sr_x8) or a NAME.json/NAME.weights.h5 prefix")
+    p.add_argument("-o", "--output", default=None,
+                   help="output file (one input) or existing folder (several); default: "
+                        "NAME_xF.png beside the current folder")
+    p.add_argument("--tile", type=positive_int, default=256,
+                   help="tile size on the low-resolution input, px")
+    args = p.parse_args(argv)
+
+    from keras_style import image as im
+
+    inputs = im.list_images(args.images)
+    if not inputs:
+        raise UsageError("no images found in " + ", ".join(args.images) + ".")
+    for path in inputs:
+        im.load_image(path, min_size=MIN_LOW_RES)
+    quiet_tensorflow()
+    from keras_style.networks import apply, load_model
+
+    model, meta = load_model(args.model, with_metadata=True)
+    factor = _factor(model, meta)
+    if args.output is None:
+        outs = [Path(f"{p.stem}_x{factor}.png") for p in inputs]
+    elif len(inputs) == 1 and not Path(args.output).is_dir():
+        outs = [Path(args.output)]
+    else:
+        if not Path(args.output).is_dir():
+            raise UsageError(f"-o {args.output}: with several inputs, -o must be an existing "
+                             "folder.")
+        outs = [Path(args.output) / f"{p.stem}_x{factor}.png" for p in inputs]
+    outs = [im.check_output_path(o, inputs) for o in outs]
+    for path, out in zip(inputs, outs):
+        low = im.load_image(path, min_size=MIN_LOW_RES)
+        im.save_image(apply(model, low, tile=args.tile, margin=16, scale=factor), out)
+        print(f"wrote {out}", file=sys.stderr)
+    return 0
+
+
+def main(argv=None) -> int:
+    return run(PROG, _main, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

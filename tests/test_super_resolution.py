@@ -1,0 +1,142 @@
+"""Super-resolution: network shapes, degradation, training, and the upscale CLI."""
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from keras_style import train, upscale
+from keras_style.data import degrade, gaussian_kernel
+from keras_style.networks import save_network
+from keras_style.transformer import build_super_resolution, build_transformer, sr_architecture
+
+ASSETS = Path(train.__file__).parent / "assets"
+
+
+@pytest.mark.parametrize("factor", [4, 8])
+@pytest.mark.parametrize("h,w", [(16, 16), (13, 21), (9, 30)])
+def test_output_is_factor_times_larger(factor, h, w):
+    model = build_super_resolution(factor)
+    out = np.asarray(model(np.random.default_rng(0).random((1, h, w, 3), np.float32)))
+    assert out.shape == (1, h * factor, w * factor, 3)
+    assert out.min() >= 0 and out.max() <= 1
+
+
+def test_unknown_factor_is_refused():
+    with pytest.raises(ValueError, match="factor"):
+        build_super_resolution(3)
+
+
+def test_degradation_is_deterministic_and_shaped():
+    rng = np.random.default_rng(1)
+    hr = rng.random((2, 67, 50, 3)).astype(np.float32)
+    a, b = np.asarray(degrade(hr, 4)), np.asarray(degrade(hr, 4))
+    np.testing.assert_array_equal(a, b)
+    assert a.shape == (2, 16, 12, 3)
+    assert np.asarray(degrade(hr[0], 8)).shape == (8, 6, 3)
+
+
+def test_degradation_blurs_then_downsamples():
+    k = gaussian_kernel(1.0)
+    assert len(k) == 7 and abs(k.sum() - 1) < 1e-6 and k.argmax() == 3
+    flat = np.full((1, 32, 32, 3), 0.25, np.float32)
+    np.testing.assert_allclose(np.asarray(degrade(flat, 4)), 0.25, atol=1e-5)
+    # a one-pixel checkerboard is removed by the blur: the low-res image is almost flat
+    board = (np.indices((32, 32)).sum(0) % 2).astype(np.float32)[None, :, :, None]
+    low = np.asarray(degrade(np.repeat(board, 3, axis=-1), 4))
+    assert low.std() < 0.05
+    noise = np.random.default_rng(3).random((1, 64, 64, 3)).astype(np.float32)
+    blurred, sharp = np.asarray(degrade(noise, 4)), np.asarray(degrade(noise, 4, sigma=0))
+    assert blurred.std() < 0.6 * sharp.std()
+
+
+@pytest.fixture(scope="module")
+def photos(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("hr")
+    with Image.open(ASSETS / "colosseum.jpg") as img:
+        img = img.convert("RGB")
+        for i in range(4):
+            img.crop((i * 60, 40, i * 60 + 200, 200)).resize((100, 80)).save(folder / f"{i}.png")
+    return folder
+
+
+@pytest.mark.vgg
+@pytest.mark.slow
+@pytest.mark.parametrize("extra", [[], ["--pixel-loss"]])
+def test_a_few_training_steps_lower_the_loss(capsys, tmp_path, photos, extra):
+    out = tmp_path / "sr"
+    code = train.main(["--task", "super-resolution", "--factor", "4", "--data", str(photos),
+                       "--out", str(out), "--steps", "40", "--image-size", "48",
+                       "--batch-size", "4", "--lr", "1e-3", "--no-progress", "--log-every", "1",
+                       *extra])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    totals = [float(t) for t in re.findall(r"total=([0-9.e+-]+)", captured.out)]
+    assert np.mean(totals[-5:]) < 0.8 * totals[0], totals
+    meta = json.loads(Path(f"{out}.json").read_text())
+    assert meta["task"] == "super-resolution" and meta["architecture"]["factor"] == 4
+    assert meta["loss"]["kind"] == ("pixel" if extra else "perceptual")
+
+
+@pytest.fixture(scope="module")
+def sr_net(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("srnet")
+    model = build_super_resolution(4)
+    save_network(model, folder / "sr", {"name": "sr", "task": "super-resolution",
+                                        "architecture": sr_architecture(4)})
+    return folder / "sr"
+
+
+def test_upscale_cli_writes_a_four_times_larger_image(sr_net, tmp_path, capsys):
+    src = tmp_path / "small.png"
+    Image.fromarray(np.zeros((30, 41, 3), np.uint8)).save(src)
+    out = tmp_path / "big.png"
+    code = upscale.main([str(src), "--model", str(sr_net), "-o", str(out)])
+    assert code == 0, capsys.readouterr().err
+    with Image.open(out) as img:
+        assert img.size == (164, 120)
+
+
+def test_upscale_tiled_equals_whole(sr_net):
+    from keras_style.networks import apply, load_model
+
+    model = load_model(sr_net)
+    x = np.random.default_rng(2).random((70, 90, 3)).astype(np.float32)
+    whole = apply(model, x, tile=None, scale=4)
+    tiled = apply(model, x, tile=48, margin=16, scale=4)
+    np.testing.assert_allclose(tiled, whole, atol=1e-4)
+
+
+def test_upscale_refuses_a_style_network(tmp_path, capsys):
+    model = build_transformer("light")
+    save_network(model, tmp_path / "style", {"name": "style", "task": "style",
+                                             "architecture": {"normalization": "instance",
+                                                              "upsampling": "nearest",
+                                                              "width": 16, "residual_blocks": 5,
+                                                              "padding": 40}})
+    src = tmp_path / "p.png"
+    Image.fromarray(np.zeros((40, 40, 3), np.uint8)).save(src)
+    code = upscale.main([str(src), "--model", str(tmp_path / "style"), "-o",
+                         str(tmp_path / "o.png")])
+    err = capsys.readouterr().err
+    assert code == 2 and "style network" in err and err.count("\n") == 1
+
+
+def test_upscale_refuses_an_image_too_small(sr_net, tmp_path, capsys):
+    src = tmp_path / "speck.png"
+    Image.fromarray(np.zeros((5, 6, 3), np.uint8)).save(src)
+    code = upscale.main([str(src), "--model", str(sr_net)])
+    err = capsys.readouterr().err
+    assert code == 2 and "speck.png" in err and "Traceback" not in err
+
+
+def test_train_sr_refuses_a_style_image_and_tiny_patches(tmp_path, photos, capsys):
+    code = train.main(["--task", "super-resolution", "--style", str(ASSETS / "starry_night.jpg"),
+                       "--data", str(photos)])
+    assert code == 2 and "--style" in capsys.readouterr().err
+    code = train.main(["--task", "super-resolution", "--factor", "8", "--image-size", "32",
+                       "--data", str(photos)])
+    assert code == 2 and "--image-size" in capsys.readouterr().err
