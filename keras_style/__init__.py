@@ -38,13 +38,19 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
+_SUBMODULES = {"cli", "data", "errors", "export", "files", "gatys", "image", "layers", "losses",
+               "networks", "stylize", "train", "transformer", "upscale", "vgg", "vgg_weights"}
+
+
 def __getattr__(name):
     module = _EXPORTS.get(name)
-    if module is None:
+    if module is None and name not in _SUBMODULES:
         raise AttributeError(f"module 'keras_style' has no attribute {name!r}")
     from keras_style.cli import quiet_tensorflow
 
     quiet_tensorflow()
+    if module is None:  # keras_style.image etc. without an explicit import
+        return importlib.import_module(f"keras_style.{name}")
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value

@@ -69,8 +69,24 @@ class GatysOptimizer:
     """
 
     def __init__(self, config: LossConfig, network=None, weights="imagenet"):
+        if network is not None:
+            pools = {type(l).__name__ for l in network.layers if "Pooling" in type(l).__name__}
+            expected = "AveragePooling2D" if config.pooling == "avg" else "MaxPooling2D"
+            if pools and pools != {expected}:
+                raise ValueError(f"the loss network uses {', '.join(sorted(pools))} but the loss "
+                                 f"asks for pooling={config.pooling!r}; build it with "
+                                 f"loss_network(..., pooling={config.pooling!r}).")
         self.loss = PerceptualLoss(config, network=network, weights=weights)
         self.config = config
+        # One compiled loss-and-gradient for every image: the targets are arguments, so
+        # a second image of the same size reuses the trace (reduce_retracing relaxes sizes).
+        self._value_and_grad = tf.function(self._loss_and_gradient, reduce_retracing=True)
+
+    def _loss_and_gradient(self, x, content_t, style_t):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            terms = self.loss(x, content_t, style_t)
+        return terms, tape.gradient(terms["total"], x)
 
     def run(self, content, styles, *, steps: int, optimizer: str = "lbfgs", init: str = "content",
             blend=None, learning_rate: float = 0.02, beta_1: float = 0.9, epsilon: float = 1e-7,
@@ -107,26 +123,12 @@ class GatysOptimizer:
             if bar is not None:
                 bar.close()
 
-    def _value_and_grad(self, content_t, style_t):
-        loss = self.loss
-
-        @tf.function(reduce_retracing=True)
-        def value_and_grad(x):
-            with tf.GradientTape() as tape:
-                tape.watch(x)
-                terms = loss(x, content_t, style_t)
-            return terms, tape.gradient(terms["total"], x)
-
-        return value_and_grad
-
     def _adam(self, start, content_t, style_t, steps, lr, beta_1, epsilon, report):
         x = tf.Variable(start[None], dtype=tf.float32)
         opt = tf.keras.optimizers.Adam(learning_rate=lr, beta_1=beta_1, epsilon=epsilon)
-        value_and_grad = self._value_and_grad(content_t, style_t)
-
         @tf.function
         def step():
-            terms, grad = value_and_grad(tf.convert_to_tensor(x))
+            terms, grad = self._loss_and_gradient(tf.convert_to_tensor(x), content_t, style_t)
             opt.apply_gradients([(grad, x)])
             x.assign(tf.clip_by_value(x, 0.0, 1.0))
             return terms
@@ -140,12 +142,11 @@ class GatysOptimizer:
         from scipy.optimize import minimize
 
         shape = (1,) + start.shape
-        value_and_grad = self._value_and_grad(content_t, style_t)
         last = {}
 
         def fun(flat):
             x = tf.constant(flat.reshape(shape), dtype=tf.float32)
-            terms, grad = value_and_grad(x)
+            terms, grad = self._value_and_grad(x, content_t, style_t)
             last["terms"] = {k: float(v) for k, v in terms.items()}
             return float(terms["total"]), grad.numpy().astype(np.float64).ravel()
 

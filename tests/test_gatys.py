@@ -101,3 +101,8 @@ def test_bad_arguments_raise_value_errors(photo, painting, tutorial_net):
         opt.run(photo, [painting], steps=1, init="zeros", progress=False)
     with pytest.raises(ValueError, match="preserve_color"):
         style_transfer(photo, painting, preserve_color="sepia", network=tutorial_net)
+
+
+def test_a_network_with_the_wrong_pooling_is_refused(tutorial_net):
+    with pytest.raises(ValueError, match="pooling"):
+        GatysOptimizer(get_preset("gatys2016").loss, network=tutorial_net)
