@@ -64,6 +64,7 @@ SEED = 0
 
 # %%
 import keras_style
+from keras_style.notebook import ASSETS, find_image, show_jpeg
 
 if FULL_QUALITY:
     SIZE = 512
@@ -77,42 +78,13 @@ if FULL_QUALITY:
 
 # %%
 import time
-from io import BytesIO
-from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
-from IPython.display import Image, display
 
 from keras_style.image import as_image, match_color
 
 plt.rcParams["figure.dpi"] = 80
-
-ASSETS = Path(keras_style.__file__).parent / "assets"
-SHARED_DATA = [
-    root / ".." / "shared" / "data"
-    for root in (Path.cwd().parent, Path(keras_style.__file__).resolve().parents[1])
-]
-
-
-def find_image(name, kind="photos"):
-    """A bundled asset, else ../shared/data/<kind>/<name> if that folder exists."""
-    candidates = [ASSETS / name] + [data / kind / name for data in SHARED_DATA]
-    for path in candidates:
-        if path.is_file():
-            return path.resolve()
-    fallback = ASSETS / ("colosseum.jpg" if kind == "photos" else "starry_night.jpg")
-    print(f"{name} not found; using the bundled {fallback.name}")
-    return fallback
-
-
-def show_jpeg(fig, quality=85):
-    """Show a photo-heavy figure as JPEG: a fraction of the PNG's size in the notebook."""
-    buf = BytesIO()
-    fig.savefig(buf, format="jpeg", bbox_inches="tight", pil_kwargs={"quality": quality})
-    plt.close(fig)
-    display(Image(buf.getvalue()))
-
 
 photo_path, painting_path = find_image(PHOTO, "photos"), find_image(PAINTING, "styles")
 photo, painting = as_image(photo_path, max_size=SIZE), as_image(painting_path, max_size=SIZE)
