@@ -44,13 +44,15 @@ _SUBMODULES = {"cli", "data", "errors", "export", "files", "gatys", "image", "la
 
 def __getattr__(name):
     module = _EXPORTS.get(name)
-    if module is None and name not in _SUBMODULES:
-        raise AttributeError(f"module 'keras_style' has no attribute {name!r}")
+    if module is None:
+        if name not in _SUBMODULES:
+            raise AttributeError(f"module 'keras_style' has no attribute {name!r}")
+        # keras_style.image etc. without an explicit import; each module quiets
+        # TensorFlow itself if it needs it (the CLI modules must stay light for --help)
+        return importlib.import_module(f"keras_style.{name}")
     from keras_style.cli import quiet_tensorflow
 
     quiet_tensorflow()
-    if module is None:  # keras_style.image etc. without an explicit import
-        return importlib.import_module(f"keras_style.{name}")
     value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value

@@ -3,7 +3,11 @@
 import os
 import sys
 
-_NOISE = ("All log messages before absl::InitializeLog", "oneDNN custom operations are on")
+# Start-up lines TensorFlow's C++ runtime prints on every import (CPU-only machines with the
+# full wheel add the CUDA ones); they say nothing the user can act on.
+_NOISE = ("All log messages before absl::InitializeLog", "oneDNN custom operations are on",
+          "Could not find cuda drivers on your machine", "cpu_feature_guard.cc",
+          "To enable the following instructions", "rebuild TensorFlow with the appropriate")
 
 
 def quiet_tensorflow():
