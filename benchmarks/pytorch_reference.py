@@ -1,7 +1,7 @@
 """PyTorch reference figures for the same work, measured on this machine (benchmark-only tool).
 
     pip install torch==2.13.0                            # CPU build; NOT a dependency of the package
-    python benchmarks/pytorch_reference.py               # full size, 1 thread (~5-10 minutes)
+    python benchmarks/pytorch_reference.py               # full size, 1 thread (about 5 minutes)
     python benchmarks/pytorch_reference.py --sizes 64 --net-sizes 64 --train-size 64 \
         --batch-size 1 --repeats 2                       # a smoke test
 
