@@ -40,12 +40,13 @@ import argparse
 import importlib.util
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from _common import current_rss_mib, fmt_s, markdown_table, peak_rss_mib, spread  # noqa: E402
 
 MARK = "@@keras_style_benchmark@@ "
 PROG = "python benchmarks/pytorch_reference.py"
@@ -59,19 +60,6 @@ CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)  # what keras.applications.vgg19 sub
 
 
 # --- shared plumbing (as in gatys.py / fast.py; kept here so the script stands alone) ------
-
-def peak_rss_mib() -> float:
-    """The process's peak resident set size so far (Linux reports ru_maxrss in KiB)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-
-
-def current_rss_mib() -> float:
-    try:
-        with open("/proc/self/statm") as fh:
-            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-    except (OSError, ValueError, IndexError):
-        return float("nan")
-
 
 def cpu_info():
     model, flags = "unknown CPU", set()
@@ -87,22 +75,6 @@ def cpu_info():
     except OSError:
         pass
     return model, flags
-
-
-def markdown_table(headers, rows) -> str:
-    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-def fmt_s(value, digits=3) -> str:
-    if value is None or value != value:
-        return "–"
-    return f"{value:.{digits}g}" if value < 100 else f"{value:.0f}"
-
-
-def spread(values) -> str:
-    return f"{fmt_s(min(values))}–{fmt_s(max(values))}" if values else "–"
 
 
 # --- the networks (built only in the children, after torch is imported) --------------------

@@ -31,8 +31,8 @@ def main():
     out = apply(model, image, tile=a.tile, margin=a.margin)
     dt = time.perf_counter() - t0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"| arch | image | tile / margin | seconds | peak RSS MiB (before) |")
-    print(f"|---|---|---|---|---|")
+    print("| arch | image | tile / margin | seconds | peak RSS MiB (before) |")
+    print("|---|---|---|---|---|")
     print(f"| {a.arch} | {a.size}×{a.size} | {a.tile} / {a.margin} | {dt:.1f} | "
           f"{peak:.0f} ({base:.0f}) |")
     assert out.shape == image.shape

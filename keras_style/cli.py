@@ -8,7 +8,6 @@ stderr and return exit code 2; no traceback.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from keras_style._tfenv import quiet_tensorflow  # noqa: F401 (re-exported)

@@ -217,12 +217,12 @@ def _with_optimization(cfg, contents, styles, outputs, demo) -> int:
               f"({size} px, {steps} {optimizer} steps).", file=sys.stderr)
     network = loss_network(preset.loss.layers, pooling=preset.loss.pooling)
     for content, out in zip(contents, outputs):
-        callback = None
-        if cfg.save_every:
-            def callback(info, out=out):
-                if info.step % cfg.save_every == 0 and info.step < info.steps:
-                    im.save_image(info.image, out.with_name(
-                        f"{out.stem}_step{info.step:04d}{out.suffix}"))
+        def save_intermediate(info, out=out):
+            if info.step % cfg.save_every == 0 and info.step < info.steps:
+                im.save_image(info.image, out.with_name(
+                    f"{out.stem}_step{info.step:04d}{out.suffix}"))
+
+        callback = save_intermediate if cfg.save_every else None
         result = style_transfer(
             content, list(styles), preset=cfg.preset, size=size, steps=steps,
             optimizer=optimizer, init=cfg.init, style_blend=cfg.style_weights,
