@@ -19,7 +19,52 @@ def current_rss_mib() -> float:
         return float("nan")
 
 
-def cpu_description() -> str:
+MARK = "@@keras_style_benchmark@@ "
+"""Prefix of the one JSON line a child process prints for its parent."""
+
+
+def run_child(script: str, job: dict, extra_args=(), env=None) -> dict:
+    """Run one configuration of ``script`` in a fresh interpreter (``--one JOB``), so its
+    peak memory is its own; return the JSON result the child printed (or an error)."""
+    import json
+    import subprocess
+
+    cmd = [sys.executable, str(script), "--one", json.dumps(job), *map(str, extra_args)]
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, env=env)
+    for line in reversed(proc.stdout.splitlines()):
+        if line.startswith(MARK):
+            return json.loads(line[len(MARK):])
+    return {"error": f"exit code {proc.returncode}"}
+
+
+def emit_tensorflow_result(result: dict):
+    """In a child: add the TensorFlow/Keras versions, oneDNN flag and peak RSS; print."""
+    import json
+
+    import keras
+    import tensorflow as tf
+
+    result.update(tensorflow=tf.__version__, keras=keras.__version__,
+                  onednn=os.environ.get("TF_ENABLE_ONEDNN_OPTS", "unset"),
+                  peak_rss_mib=peak_rss_mib())
+    print(MARK + json.dumps(result), flush=True)
+
+
+def setup_tensorflow(threads: int):
+    """Import TensorFlow quietly (through keras_style) and pin its thread pools."""
+    from keras_style.cli import quiet_tensorflow
+
+    quiet_tensorflow()
+    import tensorflow as tf
+
+    if threads > 0:
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
+    return tf
+
+
+def cpu_info():
+    """``(model name, set of flags)`` from /proc/cpuinfo."""
     model, flags = "unknown CPU", set()
     try:
         with open("/proc/cpuinfo") as fh:
@@ -32,6 +77,11 @@ def cpu_description() -> str:
                     flags = set(value.split())
     except OSError:
         pass
+    return model, flags
+
+
+def cpu_description() -> str:
+    model, flags = cpu_info()
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     isa = [name for flag, name in (("avx2", "AVX2"), ("fma", "FMA"), ("avx512f", "AVX-512"),
                                    ("avx512_bf16", "AVX512-BF16"), ("amx_tile", "AMX"))

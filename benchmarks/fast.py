@@ -32,7 +32,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -43,7 +42,6 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 from keras_style.cli import Parser, formatter, non_negative_int, positive_int  # noqa: E402
 
 ASSETS = Path(__file__).resolve().parents[1] / "keras_style" / "assets"
-MARK = "@@keras_style_benchmark@@ "
 
 # Quoted from GUIDE §4 (measured side by side on a quiet 2-core machine), NOT measured here.
 REF_INFERENCE = (
@@ -58,39 +56,16 @@ REF_TRAINING = (
 )
 
 
-from _common import (peak_rss_mib, current_rss_mib, machine_line, markdown_table, fmt_s, spread)  # noqa: E402
+from _common import (emit_tensorflow_result as emit, run_child as _run_child,
+                     setup_tensorflow, peak_rss_mib, current_rss_mib, machine_line, markdown_table, fmt_s, spread)  # noqa: E402
 
 
 def run_child(job: dict) -> dict:
     """Run one configuration in a fresh interpreter; return its JSON result (or an error)."""
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--one", json.dumps(job)]
-    proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
-    for line in reversed(proc.stdout.splitlines()):
-        if line.startswith(MARK):
-            return json.loads(line[len(MARK):])
-    return {"error": f"exit code {proc.returncode}"}
+    return _run_child(Path(__file__).resolve(), job)
 
 
-def emit(result: dict):
-    import keras
-    import tensorflow as tf
 
-    result.update(tensorflow=tf.__version__, keras=keras.__version__,
-                  onednn=os.environ.get("TF_ENABLE_ONEDNN_OPTS", "unset"),
-                  peak_rss_mib=peak_rss_mib())
-    print(MARK + json.dumps(result), flush=True)
-
-
-def setup_tensorflow(threads: int):
-    from keras_style.cli import quiet_tensorflow
-
-    quiet_tensorflow()
-    import tensorflow as tf
-
-    if threads > 0:
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
-        tf.config.threading.set_inter_op_parallelism_threads(threads)
-    return tf
 
 
 # --- the measurements (each runs in its own process) --------------------------------------

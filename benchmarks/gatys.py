@@ -26,7 +26,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -38,7 +37,6 @@ from keras_style.cli import Parser, formatter, non_negative_int, positive_int  #
 
 MODES = ("vgg", "adam", "lbfgs")
 ASSETS = Path(__file__).resolve().parents[1] / "keras_style" / "assets"
-MARK = "@@keras_style_benchmark@@ "
 
 # Quoted, not measured here (seconds for VGG19 → block5_conv2, forward + input gradient).
 REF_ISSUE_PYTORCH = {256: 0.54, 512: 2.5}
@@ -47,42 +45,18 @@ REF_GUIDE = (("PyTorch 2.13 CPU, VGG19→block5_conv2 forward + input gradient (
              ("naive Keras 3 / TF 2.21 probe, same work (GUIDE §4 table)", {256: 0.47, 512: 1.86}))
 
 
-from _common import (peak_rss_mib, current_rss_mib, machine_line, markdown_table, fmt_s, spread)  # noqa: E402
+from _common import (emit_tensorflow_result as emit, run_child as _run_child,
+                     setup_tensorflow, current_rss_mib, machine_line, markdown_table, fmt_s, spread)  # noqa: E402
 
 
 def run_child(job: dict, args) -> dict:
     """Run one configuration in a fresh interpreter; return its JSON result (or an error)."""
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--one", json.dumps(job),
-           "--threads", str(args.threads), "--warmup", str(args.warmup),
-           "--steps", str(args.steps), "--preset", args.preset,
-           "--content", str(args.content), "--style", str(args.style)]
-    proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
-    for line in reversed(proc.stdout.splitlines()):
-        if line.startswith(MARK):
-            return json.loads(line[len(MARK):])
-    return {"error": f"exit code {proc.returncode}"}
+    return _run_child(Path(__file__).resolve(), job, [
+        "--threads", args.threads, "--warmup", args.warmup, "--steps", args.steps,
+        "--preset", args.preset, "--content", args.content, "--style", args.style])
 
 
-def emit(result: dict):
-    import keras
-    import tensorflow as tf
 
-    result.update(tensorflow=tf.__version__, keras=keras.__version__,
-                  onednn=os.environ.get("TF_ENABLE_ONEDNN_OPTS", "unset"),
-                  peak_rss_mib=peak_rss_mib())
-    print(MARK + json.dumps(result), flush=True)
-
-
-def setup_tensorflow(threads: int):
-    from keras_style.cli import quiet_tensorflow
-
-    quiet_tensorflow()
-    import tensorflow as tf
-
-    if threads > 0:
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
-        tf.config.threading.set_inter_op_parallelism_threads(threads)
-    return tf
 
 
 # --- the measurements (each runs in its own process) --------------------------------------

@@ -41,14 +41,12 @@ import importlib.util
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-from _common import current_rss_mib, fmt_s, markdown_table, peak_rss_mib, spread  # noqa: E402
+from _common import MARK, run_child as run_child_in, cpu_info, current_rss_mib, fmt_s, markdown_table, peak_rss_mib, spread  # noqa: E402
 
-MARK = "@@keras_style_benchmark@@ "
 PROG = "python benchmarks/pytorch_reference.py"
 WORKS = ("gatys", "infer", "train")
 GATYS_LOSSES = ("gram", "bare")
@@ -61,20 +59,6 @@ CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)  # what keras.applications.vgg19 sub
 
 # --- shared plumbing (as in gatys.py / fast.py; kept here so the script stands alone) ------
 
-def cpu_info():
-    model, flags = "unknown CPU", set()
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                key, _, value = line.partition(":")
-                key = key.strip()
-                if key == "model name" and model == "unknown CPU":
-                    model = value.strip()
-                elif key == "flags" and not flags:
-                    flags = set(value.split())
-    except OSError:
-        pass
-    return model, flags
 
 
 # --- the networks (built only in the children, after torch is imported) --------------------
@@ -377,14 +361,9 @@ def build_parser() -> Parser:
 
 def run_child(job: dict) -> dict:
     """Run one configuration in a fresh interpreter; return its JSON result (or an error)."""
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--one", json.dumps(job)]
     env = dict(os.environ, OMP_NUM_THREADS=str(job["threads"]),
                MKL_NUM_THREADS=str(job["threads"]))
-    proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, env=env)
-    for line in reversed(proc.stdout.splitlines()):
-        if line.startswith(MARK):
-            return json.loads(line[len(MARK):])
-    return {"error": f"exit code {proc.returncode}"}
+    return run_child_in(Path(__file__).resolve(), job, env=env)
 
 
 def label(r) -> str:
