@@ -298,6 +298,29 @@ class ScaledTanh(keras.layers.Layer):
 
 
 @_register
+class LinearPixels(keras.layers.Layer):
+    """``(x + 1) / 2``, clipped to ``[0, 1]`` only at inference.
+
+    The alternative to :class:`ScaledTanh` as a network's last layer.  A tanh that
+    saturates has no gradient left: a region the network once pushed to black stays
+    black for the rest of training (the "black blobs" of networks trained briefly with a
+    strong style weight).  This layer keeps the gradient at 1 while training — the loss
+    network sees the raw values and its loss pulls them back into range — and clips when
+    the network is used, so callers always get valid pixels.  Computed in float32.
+    """
+
+    def call(self, inputs, training=None):
+        y = (ops.cast(inputs, "float32") + 1.0) * 0.5
+        return y if training else ops.clip(y, 0.0, 1.0)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def compute_output_spec(self, inputs, training=None):
+        return keras.KerasTensor(inputs.shape, dtype="float32")
+
+
+@_register
 class PadToMultiple(keras.layers.Layer):
     """Reflection-pads height and width at the bottom/right up to a multiple of ``multiple``.
 

@@ -9,7 +9,9 @@
                    normalization, scaled tanh.
 ``johnson_in``     the same with instance normalization (Ulyanov et al. 2016).
 ``johnson_up``     instance normalization and nearest-upsample + conv instead of transposed
-                   convs (no checkerboard artifacts).
+                   convs (no checkerboard artifacts), and a linear output clipped at
+                   inference instead of the tanh (a saturated tanh has no gradient, and
+                   short trainings leave flat black blobs in dark regions).
 ``light``          ``johnson_up`` at half width (16-32-64 filters): about 4× fewer FLOPs.
 =================  ===========================================================
 
@@ -25,8 +27,8 @@ from dataclasses import asdict, dataclass
 import keras_style._quiet  # noqa: F401  (quiet TensorFlow import first)
 import keras
 
-from keras_style.layers import (CropLike, PadToMultiple, ReflectionPadding2D, ResidualBlock,
-                                ScaledTanh, UpsampleConv2D, make_normalization)
+from keras_style.layers import (CropLike, LinearPixels, PadToMultiple, ReflectionPadding2D,
+                                ResidualBlock, ScaledTanh, UpsampleConv2D, make_normalization)
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,7 @@ class Architecture:
     width: int = 32                # filters of the first conv; then 2×, 4×
     residual_blocks: int = 5
     padding: int = 40              # reflection padding at the input
+    output: str = "tanh"           # "tanh" (the paper) | "linear" (clipped at inference)
 
     def to_dict(self):
         return asdict(self)
@@ -46,8 +49,9 @@ class Architecture:
 ARCHITECTURES = {
     "johnson": Architecture(),
     "johnson_in": Architecture(normalization="instance"),
-    "johnson_up": Architecture(normalization="instance", upsampling="nearest"),
-    "light": Architecture(normalization="instance", upsampling="nearest", width=16),
+    "johnson_up": Architecture(normalization="instance", upsampling="nearest", output="linear"),
+    "light": Architecture(normalization="instance", upsampling="nearest", width=16,
+                          output="linear"),
 }
 
 
@@ -102,7 +106,12 @@ def build_transformer(arch="johnson", name: str | None = None) -> keras.Model:
         x = keras.layers.ReLU(name=f"up{i}_relu")(x)
     x = ReflectionPadding2D(4, name="out_pad")(x)
     x = keras.layers.Conv2D(3, 9, name="out_conv")(x)
-    x = ScaledTanh(name="to_pixels")(x)
+    if a.output == "tanh":
+        x = ScaledTanh(name="to_pixels")(x)
+    elif a.output == "linear":
+        x = LinearPixels(name="to_pixels")(x)
+    else:
+        raise ValueError(f"output must be 'tanh' or 'linear', got {a.output!r}.")
     outputs = CropLike(name="crop_to_input")([x, inputs])
     if name is None:
         name = arch if isinstance(arch, str) else "transformer"

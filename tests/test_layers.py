@@ -4,9 +4,9 @@ import keras
 import numpy as np
 import pytest
 
-from keras_style.layers import (CropLike, GramMatrix, InstanceNormalization, PadToMultiple,
-                                ReflectionPadding2D, ResidualBlock, ScaledTanh, UpsampleConv2D,
-                                gram_matrix, make_normalization)
+from keras_style.layers import (CropLike, GramMatrix, InstanceNormalization, LinearPixels,
+                                PadToMultiple, ReflectionPadding2D, ResidualBlock, ScaledTanh,
+                                UpsampleConv2D, gram_matrix, make_normalization)
 
 RNG = np.random.default_rng(1234)
 
@@ -62,6 +62,7 @@ SINGLE_INPUT = {
                       lambda h, w, c: (_none_mul(h, 2), _none_mul(w, 2), 6)),
     "gram_hw": (lambda: GramMatrix("hw"), 5, None),
     "scaled_tanh": (lambda: ScaledTanh(), 3, _same),
+    "linear_pixels": (lambda: LinearPixels(), 3, _same),
     "pad_to_multiple": (lambda: PadToMultiple(4), 3, lambda h, w, c: (_up4(h), _up4(w), c)),
 }
 
@@ -309,6 +310,19 @@ def test_scaled_tanh_range_and_values():
     assert y[0, 2] == pytest.approx(0.5)
 
 
+def test_linear_pixels_clips_only_at_inference():
+    x = np.array([[-3.0, -1.0, 0.0, 1.0, 3.0]], "float32")
+    layer = LinearPixels()
+    np.testing.assert_allclose(np.asarray(layer(x, training=True)), (x + 1) / 2)
+    np.testing.assert_allclose(np.asarray(layer(x)), np.clip((x + 1) / 2, 0, 1))
+    # The point of the layer: far below black, the training gradient is still 1/2.
+    import tensorflow as tf
+    v = tf.Variable(x)
+    with tf.GradientTape() as tape:
+        y = tf.reduce_sum(layer(v, training=True))
+    np.testing.assert_allclose(tape.gradient(y, v).numpy(), np.full_like(x, 0.5))
+
+
 @pytest.mark.parametrize("hw", [(8, 12), (9, 13), (10, 15)])
 def test_pad_to_multiple_reflects_bottom_right(hw):
     x = rand(1, *hw, 2)
@@ -364,7 +378,7 @@ def test_crop_like_roundtrips_through_keras_file(tmp_path):
     ReflectionPadding2D((2, 5)), InstanceNormalization(epsilon=1e-3, center=False),
     ResidualBlock(16, kernel_size=5, padding="reflect", normalization="instance"),
     UpsampleConv2D(7, kernel_size=5, upsample=3, activation="tanh"), GramMatrix("chw"),
-    ScaledTanh(), PadToMultiple(8), CropLike()], ids=lambda l: type(l).__name__)
+    ScaledTanh(), LinearPixels(), PadToMultiple(8), CropLike()], ids=lambda l: type(l).__name__)
 def test_get_config_from_config_equality(layer):
     config = layer.get_config()
     clone = type(layer).from_config(config)

@@ -165,7 +165,9 @@ def test_loading_johnson_weights_into_light_raises(models, tmp_path):
 
 def test_get_architecture_and_min_input_size():
     assert get_architecture("johnson_up") == Architecture(normalization="instance",
-                                                          upsampling="nearest")
+                                                          upsampling="nearest", output="linear")
+    # JSON written before the "output" field existed means the tanh network.
+    assert get_architecture({"width": 8}).output == "tanh"
     assert get_architecture({"width": 8}) == Architecture(width=8)
     arch = Architecture(width=4)
     assert get_architecture(arch) is arch
@@ -173,6 +175,25 @@ def test_get_architecture_and_min_input_size():
         get_architecture("johnson_xl")
     assert min_input_size("johnson") == 41
     assert min_input_size(Architecture(padding=0)) == 32
+
+
+@pytest.mark.parametrize("arch", ["johnson", "light"])
+def test_output_layer_keeps_training_gradient_alive_where_intended(arch):
+    """The paper's tanh vs our linear output: at a pixel driven far below black."""
+    import tensorflow as tf
+    model = build_transformer(arch)
+    last = model.get_layer("out_conv")
+    last.bias.assign([-20.0, -20.0, -20.0])   # every pixel deep "below black"
+    x = tf.constant(np.random.default_rng(0).random((1, 44, 44, 3), "float32"))
+    with tf.GradientTape() as tape:
+        y = model(x, training=True)
+        loss = tf.reduce_mean(tf.square(y - 0.5))
+    grad = tf.norm(tape.gradient(loss, last.bias)).numpy()
+    assert float(tf.reduce_max(model(x))) == pytest.approx(0.0, abs=1e-6)  # black at inference
+    if arch == "johnson":
+        assert grad < 1e-8      # saturated tanh: nothing left to learn from
+    else:
+        assert grad > 0.1       # linear output: the loss still pulls the pixels back
 
 
 def test_unpadded_variant_uses_reflect_residuals_and_keeps_size():
