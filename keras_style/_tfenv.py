@@ -7,7 +7,8 @@ import sys
 # full wheel add the CUDA ones); they say nothing the user can act on.
 _NOISE = ("All log messages before absl::InitializeLog", "oneDNN custom operations are on",
           "Could not find cuda drivers on your machine", "cpu_feature_guard.cc",
-          "To enable the following instructions", "rebuild TensorFlow with the appropriate")
+          "To enable the following instructions", "rebuild TensorFlow with the appropriate",
+          "failed call to cuInit")
 
 
 def quiet_tensorflow():
@@ -30,7 +31,10 @@ def quiet_tensorflow():
     with tempfile.TemporaryFile(mode="w+b") as capture:
         os.dup2(capture.fileno(), 2)
         try:
-            import tensorflow  # noqa: F401
+            import tensorflow
+            # the runtime probes for GPUs (and logs, at error level, that a CPU-only machine
+            # has no CUDA driver) on first device listing: do it here, captured
+            tensorflow.config.list_physical_devices()
         finally:
             os.dup2(saved, 2)
             os.close(saved)

@@ -115,7 +115,7 @@ def build_parser() -> Parser:
     p.add_argument("--checkpoint-every", type=positive_int, default=d.checkpoint_every)
     p.add_argument("--resume", action="store_true",
                    help="continue from the last checkpoint in --checkpoint-dir")
-    p.add_argument("--log-dir", default=None, help="TensorBoard log folder (default: none)")
+    p.add_argument("--log-dir", default=None, help="TensorBoard log folder")
     p.add_argument("--log-every", type=positive_int, default=d.log_every,
                    help="steps between TensorBoard scalars")
     p.add_argument("--sample-every", type=positive_int, default=d.sample_every,
