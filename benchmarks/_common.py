@@ -114,3 +114,16 @@ def fmt_s(value, digits=3) -> str:
 
 def spread(values) -> str:
     return f"{fmt_s(min(values))}–{fmt_s(max(values))}" if values else "–"
+
+
+def fit_text(draw, text: str, font, width: int, ellipsis: str = "…") -> str:
+    """``text``, shortened with ``ellipsis`` until it fits in ``width`` pixels of ``draw``."""
+    def w(t):
+        left, _, right, _ = draw.textbbox((0, 0), t, font=font)
+        return right - left
+
+    if w(text) <= width:
+        return text
+    while len(text) > 1 and w(text + ellipsis) > width:
+        text = text[:-1]
+    return text + ellipsis

@@ -27,6 +27,8 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 from keras_style.cli import (Parser, UsageError, formatter, non_negative_int,  # noqa: E402
                              positive_int, run)
 
+from _common import fit_text  # noqa: E402
+
 PROG = "python benchmarks/contact_sheet.py"
 REPO = Path(__file__).resolve().parents[1]
 ASSETS = REPO / "keras_style" / "assets"
@@ -71,19 +73,6 @@ def default_font(size: int):
         return ImageFont.load_default(size=size)  # Pillow >= 10.1 (scalable when FreeType)
     except TypeError:
         return ImageFont.load_default()
-
-
-def fit_text(draw, text: str, font, width: int) -> str:
-    """``text``, shortened with an ellipsis until it fits in ``width`` pixels."""
-    def w(t):
-        left, _, right, _ = draw.textbbox((0, 0), t, font=font)
-        return right - left
-
-    if w(text) <= width:
-        return text
-    while len(text) > 1 and w(text + "…") > width:
-        text = text[:-1]
-    return text + "…"
 
 
 def compose(columns: list[str], rows: list[list], size: int, font_size: int):

@@ -16,20 +16,24 @@ from keras_style.cli import Parser, UsageError, formatter, positive_int, quiet_t
 
 PROG = "python -m keras_style.upscale"
 MIN_LOW_RES = 8
+MARGIN = 16  # tile context, low-resolution px: more than the networks' receptive field
 
 
-def upscale_image(image, model="sr_x4", tile: int = 256):
-    """Upscale one image (path, PIL image or ``[0, 1]`` array) with a network or its name."""
+def upscale_image(image, model="sr_x4", tile: int = 256, factor: int | None = None):
+    """Upscale one image (path, PIL image or ``[0, 1]`` array) with a network or its name.
+
+    ``factor`` may be given with a loaded ``model`` to skip working it out (one small call).
+    """
     from keras_style import image as im
     from keras_style.networks import apply, load_model
 
     meta = None
     if isinstance(model, (str, Path)):
         model, meta = load_model(model, with_metadata=True)
-    factor = _factor(model, meta)
+    factor = factor or _factor(model, meta)
     arr = im.as_image(image) if not isinstance(image, (str, Path)) else \
         im.load_image(image, min_size=MIN_LOW_RES)
-    return apply(model, arr, tile=tile, margin=16, scale=factor)
+    return apply(model, arr, tile=tile, margin=MARGIN, scale=factor)
 
 
 def _factor(model, meta) -> int:

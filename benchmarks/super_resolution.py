@@ -1,0 +1,764 @@
+"""Super-resolution report: bicubic, the pixel-loss and the perceptual-loss network.
+
+    python benchmarks/super_resolution.py                         # ×4 and ×8, every held-out
+                                                                  # photo, 512 px long side
+    python benchmarks/super_resolution.py --limit 2 --size 96 --skip-missing --no-crops
+
+Johnson et al. (2016) find the super-resolution network trained on the feature-reconstruction
+loss sharper but lower in PSNR than pixel-loss methods.  This script measures what our
+networks give.  For every factor of ``--factors`` and every held-out photo
+(``weights/holdout.txt``: photos of ``../shared/data/photos`` the shipped networks never
+trained on):
+
+* **Ground truth**: the photo resized to ``--size`` px on its long side (Lanczos, as
+  :func:`keras_style.image.load_image` does; ``--size 0`` keeps it as it is), then cut to the
+  largest multiples of the factor on both sides (keeping the top-left corner, as
+  :func:`keras_style.data.degrade` does).
+* **Low-resolution input**: :func:`keras_style.data.degrade`, the degradation the networks
+  were trained on: Gaussian blur of standard deviation ``--blur-sigma`` (default: training's
+  default), then bicubic downsampling with ``tf.image.resize``.  It is not quantized to 8 bits
+  (training does not quantize it either).
+* **bicubic**: ``tf.image.resize(..., method="bicubic")``, the same implementation the
+  degradation uses (Keys cubic convolution with a = -0.5, half-pixel centres; no
+  anti-aliasing, which only matters when shrinking), clipped to ``[0, 1]``.
+* **pixel loss** / **perceptual loss**: the networks ``--pixel`` and ``--perceptual``
+  (shipped names or path prefixes of ``NAME.json`` + ``NAME.weights.h5``; ``{factor}`` is
+  replaced by the factor; defaults ``sr_x{factor}_pixel`` and ``sr_x{factor}``), loaded with
+  :func:`keras_style.networks.load_model` and applied as
+  :func:`keras_style.upscale.upscale_image` applies them: :func:`keras_style.networks.apply`
+  with the factor from the network's JSON, tiles of ``--tile`` low-resolution px and
+  ``upscale_image``'s 16-px margin (``upscale_image`` itself is not called because, given a
+  loaded model, it finds the factor with an extra eager call on a 16×16 probe every time,
+  which would be timed too).  A
+  network that does not exist stops the script with one sentence naming it (exit code 2),
+  or, with ``--skip-missing``, leaves its row out.
+
+Every output is quantized to 8 bits (as it would be saved) before it is scored against the
+(8-bit) ground truth:
+
+* **PSNR** and **SSIM** on the luma channel Y of ITU-R BT.601 as the SR literature computes
+  it (MATLAB's ``rgb2ycbcr``: ``Y = 16 + 65.481 R + 128.553 G + 24.966 B`` for RGB in
+  ``[0, 1]``, so Y lies in ``[16, 235]``; kept in float64, not rounded), with a border of
+  ``factor`` pixels shaved off every side.  PSNR ``= 10 log10(255² / MSE)``.  SSIM is Wang
+  et al. (2004): 11×11 Gaussian window with σ = 1.5, K1 = 0.01, K2 = 0.03, L = 255, "valid"
+  filtering (no padding), no downsampling, the mean of the SSIM map; computed here in float64
+  NumPy (it agrees with ``tf.image.ssim`` on the same input; ``tests/test_sr_benchmark.py``).
+* **feature loss**: the feature-reconstruction loss of Johnson et al., the mean over all
+  ``H·W·C`` values of the squared difference of VGG19 ``--feature-layer`` activations
+  (default ``block2_conv2``, i.e. relu2_2) between the output and the ground truth, from
+  :func:`keras_style.vgg.loss_network` (``[0, 1]`` RGB in, max pooling, ImageNet weights).  It
+  is the content term the perceptual network was trained on (``reduction="mean"``, content
+  weight 1), computed on the whole image (not shaved).
+* **seconds / image**: a warm call (``time.perf_counter``) of the bicubic resize (with the
+  clip and the copy to NumPy), or of ``networks.apply``; each method's first call, with the
+  network's ``tf.function`` trace, is reported apart.
+
+Prints one Markdown table per factor (means over the photos) and one sentence computed from
+the numbers comparing the perceptual network with the pixel one.  ``--json PATH`` writes every
+per-photo number.  ``--crops PATH`` (default ``docs/super_resolution.jpg``) writes a side-by-side
+image for one photo (``--crop-photo``): one row per factor with the same region of the
+low-resolution input (nearest-neighbour enlarged), bicubic, the pixel net, the perceptual net
+and the ground truth, titled with each method's PSNR on that whole photo (Y, shaved).  The region is
+``--crop-size`` ground-truth px square, drawn ``--crop-zoom`` times larger (nearest neighbour),
+at ``--crop-origin X Y`` or, by default, where the ground truth has the most detail (the largest
+mean gradient magnitude of Y among windows on a grid of the largest factor, away from the
+shaved border).  Files are written atomically and never over an input.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+
+import numpy as np  # noqa: E402
+
+from keras_style.cli import (Parser, UsageError, formatter, non_negative_int,  # noqa: E402
+                             positive_int, run)
+from keras_style.cli import non_negative_float  # noqa: E402
+from keras_style.train import TrainConfig  # noqa: E402  (light: no TensorFlow at import)
+
+from _common import (cpu_description, fit_text, machine_line, markdown_table,  # noqa: E402
+                     setup_tensorflow)
+
+PROG = "python benchmarks/super_resolution.py"
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_PHOTOS = REPO.parent / "shared" / "data" / "photos"
+DEFAULT_HOLDOUT = REPO / "weights" / "holdout.txt"
+DEFAULT_CROPS = REPO / "docs" / "super_resolution.jpg"
+SR_FACTORS = (2, 4, 8)  # keras_style.transformer.SR_FACTORS (not imported: it loads TensorFlow)
+METHODS = ("bicubic", "pixel", "perceptual")
+LABELS = {"bicubic": "bicubic", "pixel": "pixel loss", "perceptual": "perceptual loss"}
+
+# SSIM of Wang et al. (2004), the parameters of their reference implementation
+SSIM_WINDOW, SSIM_SIGMA, SSIM_K1, SSIM_K2 = 11, 1.5, 0.01, 0.03
+PEAK = 255.0  # PSNR / SSIM dynamic range of the 8-bit scale Y is expressed on
+
+GAP = 6
+BACKGROUND = (255, 255, 255)
+TEXT = (20, 20, 20)
+MISSING = (215, 215, 215)
+
+
+def log(message: str):
+    print(message, file=sys.stderr, flush=True)
+
+
+# --- metrics (pure NumPy, float64) -------------------------------------------------------
+
+def quantize(image) -> np.ndarray:
+    """A ``[0, 1]`` float image as it is saved to an 8-bit file, back in ``[0, 1]``
+    (the rounding of :func:`keras_style.image.to_pil`)."""
+    arr = np.asarray(image, np.float64)
+    return np.clip(np.floor(arr * 255.0 + 0.5), 0, 255) / 255.0
+
+
+def rgb_to_y(image) -> np.ndarray:
+    """ITU-R BT.601 luma as MATLAB's ``rgb2ycbcr``: ``[0, 1]`` RGB → Y in ``[16, 235]``."""
+    rgb = np.asarray(image, np.float64)
+    return 16.0 + rgb @ np.array([65.481, 128.553, 24.966])
+
+
+def shave(image: np.ndarray, border: int) -> np.ndarray:
+    return image[border:image.shape[0] - border, border:image.shape[1] - border] if border \
+        else image
+
+
+def psnr(a, b, peak: float = PEAK) -> float:
+    """``10 log10(peak² / MSE)`` in dB, float64; ``inf`` for identical images."""
+    mse = float(np.mean((np.asarray(a, np.float64) - np.asarray(b, np.float64)) ** 2))
+    return math.inf if mse == 0 else 10.0 * math.log10(peak * peak / mse)
+
+
+def gaussian_window(size: int = SSIM_WINDOW, sigma: float = SSIM_SIGMA) -> np.ndarray:
+    x = np.arange(size, dtype=np.float64) - (size - 1) / 2.0
+    g = np.exp(-0.5 * (x / sigma) ** 2)
+    return g / g.sum()
+
+
+def _filter_valid(image: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """Separable 2-D filtering with ``outer(g, g)``, "valid" (output shrinks by len(g) - 1)."""
+    n = len(g)
+    h, w = image.shape
+    rows = sum(g[i] * image[i:h - n + 1 + i, :] for i in range(n))
+    return sum(g[j] * rows[:, j:w - n + 1 + j] for j in range(n))
+
+
+def ssim(a, b, peak: float = PEAK, window: int = SSIM_WINDOW, sigma: float = SSIM_SIGMA,
+         k1: float = SSIM_K1, k2: float = SSIM_K2) -> float:
+    """Mean SSIM of two single-channel images (Wang et al. 2004), float64, no padding."""
+    x, y = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    if x.shape != y.shape or x.ndim != 2:
+        raise ValueError(f"ssim needs two 2-D images of one shape, got {x.shape} and {y.shape}.")
+    if min(x.shape) < window:
+        raise ValueError(f"ssim needs images of at least {window} px per side, got {x.shape}.")
+    g = gaussian_window(window, sigma)
+    c1, c2 = (k1 * peak) ** 2, (k2 * peak) ** 2
+    mx, my = _filter_valid(x, g), _filter_valid(y, g)
+    sxx = _filter_valid(x * x, g) - mx * mx
+    syy = _filter_valid(y * y, g) - my * my
+    sxy = _filter_valid(x * y, g) - mx * my
+    ssim_map = ((2 * mx * my + c1) * (2 * sxy + c2)) / ((mx * mx + my * my + c1) * (sxx + syy + c2))
+    return float(ssim_map.mean())
+
+
+def y_metrics(output, truth, border: int) -> dict:
+    """PSNR and SSIM on Y with ``border`` px shaved; both images ``[0, 1]`` RGB (8-bit values)."""
+    yo, yt = shave(rgb_to_y(output), border), shave(rgb_to_y(truth), border)
+    return {"psnr": psnr(yo, yt), "ssim": ssim(yo, yt)}
+
+
+# --- inputs -------------------------------------------------------------------------------
+
+def photo_index(photos_dir: Path) -> dict:
+    from keras_style import image as im
+
+    by_name = {}
+    for p in sorted(photos_dir.rglob("*")):
+        if p.is_file() and p.suffix.lower() in im.IMAGE_SUFFIXES:
+            by_name.setdefault(p.name, p)
+    return by_name
+
+
+def holdout_photos(photos_dir: Path, holdout: Path, by_name: dict) -> list[Path]:
+    """The held-out photos, found by file name under ``photos_dir`` (recursively), in the
+    order of the holdout file."""
+    from keras_style.data import read_list
+
+    names = read_list(holdout)
+    found = [Path(n).name for n in names if Path(n).name in by_name]
+    missing = [Path(n).name for n in names if Path(n).name not in by_name]
+    if missing:
+        log(f"{PROG}: note: {len(missing)} held-out photo(s) not found under {photos_dir}: "
+            + ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else ""))
+    if not found:
+        raise UsageError(f"none of the {len(names)} photos of {holdout} is under {photos_dir}.")
+    return [by_name[n] for n in found]
+
+
+def ground_truth(photo: np.ndarray, factor: int) -> np.ndarray:
+    """``photo`` cut to multiples of ``factor`` (top-left corner kept, as ``degrade`` does)."""
+    h, w = photo.shape[0] // factor * factor, photo.shape[1] // factor * factor
+    return photo[:h, :w]
+
+
+class Network:
+    """One network row of one factor: where it is, what its JSON says, the loaded model."""
+
+    def __init__(self, role: str, factor: int, spec: str):
+        self.role, self.factor, self.spec = role, factor, spec
+        self.meta_path = self.weights_path = self.meta = self.model = None
+        self.name = spec
+        self.missing = None
+
+    def locate(self, blur_sigma: float):
+        """Find the files and check the JSON before any work; warn on a role or
+        degradation mismatch.  Sets :attr:`missing` when neither file exists."""
+        from keras_style.errors import WeightsError
+        from keras_style.networks import read_metadata, resolve, shipped_weights_dir
+
+        try:
+            self.meta_path, self.weights_path = resolve(self.spec)
+        except WeightsError as exc:
+            text = self.spec
+            for suffix in (".weights.h5", ".json"):
+                text = text[: -len(suffix)] if text.endswith(suffix) else text
+            prefixes = [Path(text), shipped_weights_dir() / text]
+            if any(Path(f"{q}{suffix}").exists() for q in prefixes
+                   for suffix in (".json", ".weights.h5")):
+                raise  # half a network: an error even with --skip-missing
+            self.missing = str(exc)
+            return
+        self.name = self.meta_path.name[: -len(".json")]
+        self.meta = read_metadata(self.meta_path)
+        source = f"--{self.role} {self.spec} ({self.meta_path})"
+        if self.meta.get("task") != "super-resolution":
+            raise UsageError(f"{source} is a {self.meta.get('task', 'style')} network, not a "
+                             "super-resolution one.")
+        got = int(self.meta["architecture"].get("factor", 0))
+        if got != self.factor:
+            raise UsageError(f"{source} enlarges ×{got}, but it is used for ×{self.factor} "
+                             "(put {factor} in the flag's value to name one network per factor).")
+        loss = self.meta.get("loss") or {}
+        kind = loss.get("kind")
+        if kind is not None and kind != self.role:
+            log(f"{PROG}: warning: {source} was trained on the {kind} loss, yet is reported "
+                f"as the {LABELS[self.role]} network.")
+        hp = self.meta.get("hyperparameters") or {}
+        if "blur_sigma" in hp and float(hp["blur_sigma"]) != blur_sigma:
+            log(f"{PROG}: warning: {source} was trained with --blur-sigma {hp['blur_sigma']}; "
+                f"this report degrades with {blur_sigma:g}.")
+
+    def check_feature_layer(self, feature_layer: str):
+        from keras_style.vgg import canonical_layer_name
+
+        layers = ((self.meta or {}).get("loss") or {}).get("content_layers")
+        if self.role == "perceptual" and layers and [canonical_layer_name(n) for n in layers] \
+                != [canonical_layer_name(feature_layer)]:
+            log(f"{PROG}: warning: {self.name} was trained on VGG19 {', '.join(layers)}; the "
+                f"feature loss here uses {feature_layer}.")
+
+    def load(self):
+        from keras_style.networks import load_model
+
+        self.model = load_model(self.spec)
+
+    def upscale(self, low: np.ndarray, tile: int) -> np.ndarray:
+        from keras_style.upscale import upscale_image
+
+        return upscale_image(low, self.model, tile=tile, factor=self.factor)
+
+    def describe(self) -> str:
+        m = self.meta or {}
+        bits = [f"`{self.meta_path}`"]
+        if "steps" in m:
+            bits.append(f"{m['steps']} training steps")
+        kind = (m.get("loss") or {}).get("kind")
+        if kind == "perceptual":
+            bits.append("feature loss on " + ", ".join((m.get("loss") or {}).get(
+                "content_layers") or ["?"]))
+        elif kind:
+            bits.append(f"{kind} loss")
+        return f"{LABELS[self.role]}: {self.name} (" + ", ".join(bits) + ")"
+
+
+# --- the crop image -----------------------------------------------------------------------
+
+def most_detailed_window(gt: np.ndarray, size: int, step: int, border: int) -> tuple[int, int]:
+    """``(x, y)`` of the ``size``-px square window, with origins on multiples of ``step`` and
+    at least ``border`` px from every edge, with the largest mean gradient magnitude of Y."""
+    y = rgb_to_y(gt)
+    grad = np.zeros_like(y)
+    grad[:-1, :] += np.abs(np.diff(y, axis=0))
+    grad[:, :-1] += np.abs(np.diff(y, axis=1))
+    integral = np.pad(grad.cumsum(0).cumsum(1), ((1, 0), (1, 0)))
+    h, w = y.shape
+    lo = -(-border // step) * step
+    best, best_xy = -1.0, (lo, lo)
+    for y0 in range(lo, h - border - size + 1, step):
+        for x0 in range(lo, w - border - size + 1, step):
+            s = (integral[y0 + size, x0 + size] - integral[y0, x0 + size]
+                 - integral[y0 + size, x0] + integral[y0, x0])
+            if s > best:
+                best, best_xy = s, (x0, y0)
+    return best_xy
+
+
+def nearest(image: np.ndarray, times: int) -> np.ndarray:
+    return np.repeat(np.repeat(image, times, axis=0), times, axis=1) if times > 1 else image
+
+
+def default_font(size: int):
+    from PIL import ImageFont
+
+    try:
+        return ImageFont.load_default(size=size)  # Pillow >= 10.1
+    except TypeError:
+        return ImageFont.load_default()
+
+
+def compose_crops(rows: list[list[tuple[tuple[str, ...], np.ndarray | None]]], cell: int,
+                  font_size: int):
+    """A PIL image: each row a strip of titles (each title one or more centred lines) over
+    ``cell``-px square images (``None``: a grey "not available" cell)."""
+    from PIL import Image, ImageDraw
+
+    from keras_style import image as im
+
+    font = default_font(font_size)
+    probe = ImageDraw.Draw(Image.new("RGB", (1, 1)))
+    _, top, _, bottom = probe.textbbox((0, 0), "Ag", font=font)
+    line = (bottom - top) + 2
+    lines = max(len(text) for row in rows for text, _ in row)
+    title = lines * line + GAP
+    columns = max(len(r) for r in rows)
+    sheet = Image.new("RGB", (GAP + columns * (cell + GAP),
+                              GAP + len(rows) * (title + cell + GAP)), BACKGROUND)
+    draw = ImageDraw.Draw(sheet)
+    y = GAP
+    for row in rows:
+        for c, (text, img) in enumerate(row):
+            x0 = GAP + c * (cell + GAP)
+            for k, part in enumerate(text):
+                label = fit_text(draw, part, font, cell, ellipsis="...")
+                left, _, right, _ = draw.textbbox((0, 0), label, font=font)
+                draw.text((x0 + (cell - (right - left)) // 2 - left, y + k * line - top), label,
+                          font=font, fill=TEXT)
+            if img is None:
+                draw.rectangle((x0, y + title, x0 + cell - 1, y + title + cell - 1), fill=MISSING)
+                note = fit_text(draw, "not available", font, cell, ellipsis="...")
+                left, _, right, _ = draw.textbbox((0, 0), note, font=font)
+                draw.text((x0 + (cell - (right - left)) // 2 - left, y + title + cell // 2),
+                          note, font=font, fill=TEXT)
+            else:
+                sheet.paste(im.to_pil(img), (x0, y + title))
+        y += title + cell + GAP
+    return sheet
+
+
+# --- the report ---------------------------------------------------------------------------
+
+def fmt(value, digits=4) -> str:
+    if value is None or value != value:
+        return "–"
+    if value == math.inf:
+        return "∞"
+    return f"{value:.{digits}g}"
+
+
+def mean(values):
+    values = [v for v in values if v is not None and v == v]
+    return sum(values) / len(values) if values else float("nan")
+
+
+def comparison_sentence(factor: int, pix: dict, per: dict, per_photo: list[dict]) -> str:
+    """One sentence comparing the perceptual network with the pixel one, from the numbers."""
+    dp = per["psnr"] - pix["psnr"]
+    ratio = per["feature_loss"] / pix["feature_loss"] if pix["feature_loss"] else float("nan")
+    n = len(per_photo)
+    psnr_lower = sum(p["perceptual"]["psnr"] < p["pixel"]["psnr"] for p in per_photo)
+    feat_lower = sum(p["perceptual"]["feature_loss"] < p["pixel"]["feature_loss"]
+                     for p in per_photo)
+    psnr_part = (f"{abs(dp):.2f} dB {'lower' if dp < 0 else 'higher'} in PSNR than the "
+                 f"pixel-loss network ({per['psnr']:.2f} vs {pix['psnr']:.2f} dB; lower on "
+                 f"{psnr_lower} of {n} photos)" if dp != 0 else
+                 f"as high in PSNR as the pixel-loss network ({per['psnr']:.2f} dB)")
+    feat_part = (f"its feature loss is {fmt(abs(1 - ratio) * 100, 2)} % "
+                 f"{'lower' if ratio < 1 else 'higher'} ({fmt(per['feature_loss'])} vs "
+                 f"{fmt(pix['feature_loss'])}; lower on {feat_lower} of {n})")
+    if dp < 0 and ratio < 1:
+        verdict = ("the trade-off the paper reports: lower PSNR, closer in VGG features "
+                   "(the paper's \"sharper\")")
+    elif dp < 0:
+        verdict = ("lower PSNR as in the paper, but without the feature-space gain that "
+                   "should come with it")
+    elif ratio < 1:
+        verdict = ("closer in VGG features as the paper's perceptual network is, but unlike the "
+                   "paper not lower in PSNR")
+    else:
+        verdict = "not the paper's trade-off: the perceptual network is behind on neither"
+    return f"At ×{factor} the perceptual-loss network is {psnr_part}, and {feat_part}: {verdict}."
+
+
+def report_factor(factor: int, nets: dict, per_photo: list[dict], firsts: dict) -> tuple[str, dict]:
+    present = [m for m in METHODS if m == "bicubic" or nets[m].missing is None]
+    means = {m: {k: mean(p[m][k] for p in per_photo)
+                 for k in ("psnr", "ssim", "feature_loss", "seconds")} for m in present}
+    rows = []
+    for m in present:
+        label = ("bicubic (`tf.image.resize`)" if m == "bicubic"
+                 else f"{LABELS[m]}: `{nets[m].name}`")
+        rows.append([label, f"{means[m]['psnr']:.2f}", f"{means[m]['ssim']:.4f}",
+                     fmt(means[m]["feature_loss"]), fmt(means[m]["seconds"], 3)])
+    table = markdown_table(["method", "PSNR (dB, Y)", "SSIM (Y)", "feature loss",
+                             "seconds / image"], rows)
+    lines = [f"### ×{factor}", "", table, ""]
+    if "pixel" in present and "perceptual" in present:
+        lines += [comparison_sentence(factor, means["pixel"], means["perceptual"], per_photo), ""]
+    else:
+        absent = [nets[m].spec for m in ("pixel", "perceptual") if m not in present]
+        lines += [f"No perceptual-vs-pixel comparison at ×{factor}: "
+                  f"{' and '.join(absent)} not found (left out with --skip-missing).", ""]
+    notes = [nets[m].describe() for m in ("pixel", "perceptual") if m in present]
+    notes.append("first calls (not in the table): " + ", ".join(
+        f"{LABELS[m]} {firsts[m]:.2f} s" for m in present))
+    lines += ["Networks: " + "; ".join(notes) + "."]
+    return "\n".join(lines), means
+
+
+def json_safe(value):
+    """Infinite PSNRs (identical images) become ``null``: JSON has no infinity."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(v) for v in value]
+    return value
+
+
+# --- the run ------------------------------------------------------------------------------
+
+def build_parser() -> Parser:
+    p = Parser(prog=PROG, formatter_class=formatter,
+               description="PSNR and SSIM (Y channel) and the VGG feature-reconstruction loss "
+                           "of bicubic, the pixel-loss and the perceptual-loss super-resolution "
+                           "networks on held-out photos; prints Markdown, writes a crop image.")
+    p.add_argument("--factors", type=int, nargs="+", choices=SR_FACTORS, default=[4, 8],
+                   help="upscaling factors to evaluate")
+    p.add_argument("--perceptual", default="sr_x{factor}",
+                   help="perceptual-loss network: shipped name or path prefix of NAME.json + "
+                        "NAME.weights.h5; {factor} is replaced by the factor")
+    p.add_argument("--pixel", default="sr_x{factor}_pixel",
+                   help="pixel-loss network, same form as --perceptual")
+    p.add_argument("--skip-missing", action="store_true",
+                   help="leave out the row of a network that does not exist instead of stopping")
+    p.add_argument("--photos", type=Path, default=DEFAULT_PHOTOS,
+                   help="folder of photos (searched recursively by file name)")
+    p.add_argument("--holdout", type=Path, default=DEFAULT_HOLDOUT,
+                   help="the held-out photo names to evaluate, one per line")
+    p.add_argument("--limit", type=non_negative_int, default=0,
+                   help="evaluate only the first N usable held-out photos (0: all)")
+    p.add_argument("--size", type=non_negative_int, default=512,
+                   help="long side the photos are resized to before anything else, px "
+                        "(0: keep their size)")
+    p.add_argument("--blur-sigma", type=non_negative_float, default=TrainConfig.blur_sigma,
+                   help="Gaussian blur of the degradation (keras_style.train's default)")
+    p.add_argument("--feature-layer", default="block2_conv2",
+                   help="VGG19 layer of the feature-reconstruction loss (relu2_2)")
+    p.add_argument("--tile", type=positive_int, default=256,
+                   help="upscale_image's tile size on the low-resolution input, px")
+    p.add_argument("--crops", type=Path, default=DEFAULT_CROPS,
+                   help="side-by-side crop image to write (its folder is created)")
+    p.add_argument("--no-crops", action="store_true", help="do not write the crop image")
+    p.add_argument("--crop-photo", default=None,
+                   help="photo of the crop image: a file name under --photos or a path "
+                        "(default: the first evaluated held-out photo)")
+    p.add_argument("--crop-size", type=positive_int, default=128,
+                   help="side of the crop region in ground-truth px (rounded down to a "
+                        "multiple of the largest factor)")
+    p.add_argument("--crop-origin", type=non_negative_int, nargs=2, default=None,
+                   metavar=("X", "Y"),
+                   help="top-left corner of the crop region in ground-truth px (rounded down "
+                        "to a multiple of the largest factor; default: the most detailed "
+                        "region)")
+    p.add_argument("--crop-zoom", type=positive_int, default=2,
+                   help="nearest-neighbour magnification of the crops in the image")
+    p.add_argument("--threads", type=non_negative_int, default=0,
+                   help="TensorFlow intra/inter-op threads (0: TensorFlow's default)")
+    p.add_argument("--json", type=Path, default=None,
+                   help="also write every per-photo number to this file")
+    return p
+
+
+def check_outputs(args, inputs: list[Path]):
+    """Refuse unusable or input-clobbering output paths before any work."""
+    from keras_style import image as im
+
+    if args.json is not None:
+        parent = args.json.parent if str(args.json.parent) else Path(".")
+        if not parent.is_dir():
+            raise UsageError(f"--json {args.json}: folder {parent} does not exist.")
+        if args.json.is_dir():
+            raise UsageError(f"--json {args.json} is a folder; give a file name.")
+        for src in inputs:
+            if src.exists() and args.json.exists() and os.path.samefile(src, args.json) \
+                    or src.resolve() == args.json.resolve():
+                raise UsageError(f"--json {args.json} is also an input; refusing to overwrite it.")
+    if not args.no_crops:
+        if args.crops.suffix.lower() not in (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif",
+                                             ".tiff"):
+            raise UsageError(f"--crops {args.crops}: unknown image suffix "
+                             f"{args.crops.suffix!r}; use .jpg or .png.")
+        args.crops.parent.mkdir(parents=True, exist_ok=True)
+        im.check_output_path(args.crops, inputs)
+        if args.json is not None and args.crops.resolve() == args.json.resolve():
+            raise UsageError("--crops and --json name the same file.")
+
+
+def main_body(argv) -> int:
+    args = build_parser().parse_args(argv)
+    factors = sorted(set(args.factors))
+    big = max(factors)
+    from keras_style import image as im
+    from keras_style.upscale import MIN_LOW_RES
+
+    if not args.photos.is_dir():
+        raise UsageError(f"--photos {args.photos}: no such folder.")
+    if not args.holdout.is_file():
+        raise UsageError(f"--holdout {args.holdout}: no such file.")
+    crop_size = args.crop_size // big * big
+    if not args.no_crops and crop_size == 0:
+        raise UsageError(f"--crop-size must be at least {big} px (the largest factor).")
+
+    # networks: find every file and check every JSON before any work
+    nets = {f: {"pixel": Network("pixel", f, args.pixel.replace("{factor}", str(f))),
+                "perceptual": Network("perceptual", f,
+                                      args.perceptual.replace("{factor}", str(f)))}
+            for f in factors}
+    for f in factors:
+        for net in nets[f].values():
+            net.locate(args.blur_sigma)
+            if net.missing is not None:
+                if not args.skip_missing:
+                    raise UsageError(f"the ×{f} {LABELS[net.role]} network {net.spec!r} does "
+                                     "not exist (neither a shipped name nor a NAME.json + "
+                                     "NAME.weights.h5 prefix); pass --skip-missing to leave "
+                                     "its row out.")
+                log(f"{PROG}: note: ×{f} {LABELS[net.role]} network {net.spec!r} not found; "
+                    "its row is left out.")
+
+    by_name = photo_index(args.photos)
+    candidates = holdout_photos(args.photos, args.holdout, by_name)
+    crop_path = None
+    if not args.no_crops and args.crop_photo is not None:
+        given = Path(args.crop_photo)
+        crop_path = given if given.is_file() else by_name.get(given.name)
+        if crop_path is None:
+            raise UsageError(f"--crop-photo {args.crop_photo}: neither a file nor a photo under "
+                             f"{args.photos}.")
+    inputs = [args.holdout, *candidates] + ([crop_path] if crop_path else []) + [
+        q for fn in nets.values() for n in fn.values() if n.missing is None
+        for q in (n.meta_path, n.weights_path)]
+    check_outputs(args, inputs)
+
+    max_size = args.size or None
+    need = MIN_LOW_RES * big  # every factor's low-resolution input >= upscale's minimum
+
+    def load(p: Path) -> np.ndarray | None:
+        photo = im.load_image(p, max_size=max_size)
+        if min(photo.shape[:2]) < need:
+            log(f"{PROG}: note: skipping {p.name}: {photo.shape[1]}x{photo.shape[0]} px at "
+                f"--size {args.size}; ×{big} needs {need} px per side ({MIN_LOW_RES} px "
+                "low-resolution).")
+            return None
+        return photo
+
+    photos = {}
+    for p in candidates:
+        image = load(p)
+        if image is not None:
+            photos[p] = image
+            if args.limit and len(photos) == args.limit:
+                break
+    if not photos:
+        raise UsageError(f"no held-out photo is at least {need} px on its short side at "
+                         f"--size {args.size}.")
+    crop_image = None
+    if not args.no_crops:
+        crop_path = crop_path or next(iter(photos))
+        crop_image = photos.get(crop_path)
+        if crop_image is None:
+            crop_image = load(crop_path)
+            if crop_image is None:
+                raise UsageError(f"--crop-photo {crop_path} is too small at --size {args.size}.")
+        room = (min(crop_image.shape[:2]) // big * big - 2 * big) // big * big
+        if room < big:
+            raise UsageError(f"--crop-photo {crop_path.name} is too small for a crop at ×{big}.")
+        if crop_size > room:
+            log(f"{PROG}: note: --crop-size {crop_size} does not fit in {crop_path.name} away "
+                f"from the border; using {room}.")
+            crop_size = room
+        # one region for every factor, on the largest factor's grid
+        smallest = ground_truth(crop_image, big)
+        if args.crop_origin is not None:
+            x0, y0 = (v // big * big for v in args.crop_origin)
+            if y0 + crop_size > smallest.shape[0] or x0 + crop_size > smallest.shape[1]:
+                raise UsageError(f"--crop-origin {x0} {y0} with --crop-size {crop_size} leaves "
+                                 f"{crop_path.name} ({smallest.shape[1]}x{smallest.shape[0]} px "
+                                 f"at ×{big}).")
+        else:
+            x0, y0 = most_detailed_window(smallest, crop_size, big, big)
+        crop_region = (x0, y0)
+
+    load_start = os.getloadavg()
+    tf = setup_tensorflow(args.threads)
+    import keras
+
+    from keras_style.data import degrade
+    from keras_style.vgg import canonical_layer_name, loss_network
+
+    try:
+        canonical_layer_name(args.feature_layer)
+    except ValueError as exc:
+        raise UsageError(f"--feature-layer: {exc}") from None
+    for f in factors:
+        nets[f]["perceptual"].check_feature_layer(args.feature_layer)
+    t = time.perf_counter()
+    vgg = loss_network([args.feature_layer])
+    log(f"{PROG}: VGG19 to {args.feature_layer} built in {time.perf_counter() - t:.1f} s; "
+        f"{len(photos)} photo(s) at --size {args.size}, factors "
+        + ", ".join(f"×{f}" for f in factors))
+
+    def features(image: np.ndarray):
+        return vgg(np.asarray(image, np.float32)[None], training=False)[args.feature_layer]
+
+    def feature_loss(image, truth_features) -> float:
+        return float(tf.reduce_mean(tf.square(features(image) - truth_features)))
+
+    def bicubic(low: np.ndarray, shape) -> np.ndarray:
+        up = tf.image.resize(low[None], shape, method="bicubic", antialias=False)
+        return np.clip(up.numpy()[0], 0.0, 1.0)
+
+    def reconstruct(method: str, low: np.ndarray, shape, f: int) -> tuple[np.ndarray, float]:
+        t0 = time.perf_counter()
+        out = bicubic(low, shape) if method == "bicubic" else \
+            nets[f][method].upscale(low, args.tile)
+        return out, time.perf_counter() - t0
+
+    t_all = time.perf_counter()
+    results, sections, crops_rows = {}, [], []
+    done, total = 0, len(factors) * len(photos)
+    for f in factors:
+        active = ["bicubic"] + [m for m in ("pixel", "perceptual") if nets[f][m].missing is None]
+        for m in active[1:]:
+            nets[f][m].load()
+        firsts, per_photo, crop_outputs = {}, [], None
+        for i, (p, photo) in enumerate(photos.items()):
+            truth = ground_truth(photo, f)
+            low = np.asarray(degrade(truth, f, args.blur_sigma))
+            truth_features = features(truth)
+            row = {"photo": p.name, "height": int(truth.shape[0]), "width": int(truth.shape[1])}
+            outputs = {}
+            for m in active:
+                if m not in firsts:  # first call: traces the network's tf.function
+                    firsts[m] = reconstruct(m, low, truth.shape[:2], f)[1]
+                out, seconds = reconstruct(m, low, truth.shape[:2], f)
+                if out.shape != truth.shape:
+                    raise UsageError(f"{nets[f][m].spec} returned {out.shape[1]}x{out.shape[0]} "
+                                     f"px for a ×{f} enlargement of {low.shape[1]}x"
+                                     f"{low.shape[0]} px.")
+                out = quantize(out)
+                outputs[m] = out
+                row[m] = {**y_metrics(out, truth, f),
+                          "feature_loss": feature_loss(out, truth_features), "seconds": seconds}
+            per_photo.append(row)
+            if crop_image is not None and p == crop_path:
+                crop_outputs = (truth, low, outputs)
+            done += 1
+            elapsed = time.perf_counter() - t_all
+            log(f"  ×{f} [{i + 1}/{len(photos)}] {p.name} {truth.shape[1]}x{truth.shape[0]}: "
+                + ", ".join(f"{m} {row[m]['psnr']:.2f} dB" for m in active)
+                + f"; about {elapsed / done * (total - done) / 60:.1f} min left")
+        if crop_image is not None:
+            if crop_outputs is None:  # the crop photo is not among the evaluated ones
+                truth = ground_truth(crop_image, f)
+                low = np.asarray(degrade(truth, f, args.blur_sigma))
+                crop_outputs = (truth, low, {m: quantize(reconstruct(m, low, truth.shape[:2],
+                                                                     f)[0]) for m in active})
+            truth, low, outputs = crop_outputs
+            x0, y0 = crop_region
+            s, z = crop_size, args.crop_zoom
+
+            def cut(img, scale=1):
+                return img[y0 // scale:(y0 + s) // scale, x0 // scale:(x0 + s) // scale]
+
+            psnrs = {m: y_metrics(o, truth, f)["psnr"] for m, o in outputs.items()}
+            row = [((f"x{f} input", f"{s // f} px, nearest"), nearest(cut(low, f), f * z))]
+            for m in METHODS:
+                title = LABELS[m] if m == "bicubic" else f"{LABELS[m]} ({nets[f][m].name})"
+                row.append(((title, f"{psnrs[m]:.2f} dB"), nearest(cut(outputs[m]), z))
+                           if m in outputs else ((title, "missing"), None))
+            row.append((("ground truth", f"{crop_path.name}"), nearest(cut(truth), z)))
+            crops_rows.append(row)
+        text, means = report_factor(f, nets[f], per_photo, firsts)
+        sections.append(text)
+        results[f] = {"means": means, "photos": per_photo, "first_call_seconds": firsts,
+                      "networks": {m: {"spec": n.spec, "found": n.missing is None,
+                                       "json": str(n.meta_path) if n.meta_path else None}
+                                   for m, n in nets[f].items()}}
+        for m in active[1:]:
+            nets[f][m].model = None
+
+    names = [p.name for p in photos]
+    print("## Super-resolution on held-out photos: bicubic, pixel loss, perceptual loss\n")
+    print(f"Photos: {len(names)} from `{args.holdout.name}` ({', '.join(names)}), "
+          + (f"resized to {args.size} px on the long side" if args.size else "at full size")
+          + ", cut to multiples of the factor. Low-resolution inputs from "
+          f"`keras_style.data.degrade` (Gaussian blur σ = {args.blur_sigma:g}, bicubic "
+          "`tf.image.resize`); outputs quantized to 8 bits. PSNR and SSIM on BT.601 Y "
+          "(16–235, peak 255) with `factor` px shaved per side; SSIM 11×11 Gaussian σ 1.5, "
+          f"K1 0.01, K2 0.03. Feature loss: mean squared difference of VGG19 "
+          f"`{args.feature_layer}` activations, whole image. Means over the photos.\n")
+    print("\n\n".join(sections))
+    print()
+    info = {"tensorflow": tf.__version__, "keras": keras.__version__,
+            "onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "unset")}
+    print(machine_line(info, args.threads, load_start))
+    log(f"Total wall time {time.perf_counter() - t_all:.0f} s.")
+
+    if crops_rows:
+        sheet = compose_crops(crops_rows, crop_size * args.crop_zoom,
+                              max(11, min(16, crop_size * args.crop_zoom // 16)))
+        im.save_image(im.from_pil(sheet), args.crops)
+        log(f"{PROG}: wrote {args.crops} ({sheet.width}x{sheet.height} px: {crop_path.name}, "
+            f"region {crop_size}x{crop_size} px at ({crop_region[0]}, {crop_region[1]}))")
+    if args.json is not None:
+        from keras_style.files import atomic_path
+
+        payload = {"size": args.size, "factors": factors, "blur_sigma": args.blur_sigma,
+                   "feature_layer": args.feature_layer, "shave": "factor",
+                   "quantized_outputs": True, "photos": names,
+                   "crop": None if not crops_rows else {"photo": crop_path.name,
+                                                        "origin": list(crop_region),
+                                                        "size": crop_size},
+                   "machine": cpu_description(), **info,
+                   "results": {f"x{f}": r for f, r in results.items()}}
+        with atomic_path(args.json) as tmp:
+            tmp.write_text(json.dumps(json_safe(payload), indent=1, allow_nan=False) + "\n")
+        log(f"{PROG}: wrote {args.json}")
+    return 0
+
+
+def main(argv=None) -> int:
+    return run(PROG, main_body, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

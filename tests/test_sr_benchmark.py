@@ -1,0 +1,187 @@
+"""benchmarks/super_resolution.py: its metrics against known values and tf.image.ssim, the
+crop-region choice, the verdict sentence, and its command line."""
+
+import importlib.util
+import json
+import math
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+@pytest.fixture(scope="module")
+def sr():
+    """The script as a module (it imports ``_common`` from its own folder)."""
+    added = str(BENCHMARKS) not in sys.path
+    if added:
+        sys.path.append(str(BENCHMARKS))
+    try:
+        spec = importlib.util.spec_from_file_location("sr_benchmark",
+                                                      BENCHMARKS / "super_resolution.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        yield module
+    finally:
+        if added:
+            sys.path.remove(str(BENCHMARKS))
+
+
+def test_y_channel_is_bt601_on_the_16_235_scale(sr):
+    colours = np.array([[0, 0, 0], [1, 1, 1], [1, 0, 0], [0, 1, 0], [0, 0, 1]], np.float64)
+    np.testing.assert_allclose(sr.rgb_to_y(colours),
+                               [16, 235, 16 + 65.481, 16 + 128.553, 16 + 24.966], atol=1e-9)
+
+
+def test_psnr_known_values(sr):
+    a = np.full((20, 30), 100.0)
+    assert sr.psnr(a, a) == math.inf
+    assert sr.psnr(a, a + 1) == pytest.approx(10 * math.log10(255 ** 2))  # MSE 1: 48.13 dB
+    assert sr.psnr(a, a + 10) == pytest.approx(10 * math.log10(255 ** 2 / 100))
+
+
+def test_quantize_rounds_like_saving_an_8_bit_file(sr):
+    x = np.array([0.0, 0.5, 1.0, 1.2, -0.1, 0.3])
+    expected = np.clip(np.floor(x * 255 + 0.5), 0, 255) / 255
+    np.testing.assert_array_equal(sr.quantize(x), expected)
+    assert sr.quantize(np.array([0.5]))[0] == 128 / 255
+
+
+def test_ssim_of_identical_images_is_one_and_drops_with_noise(sr):
+    rng = np.random.default_rng(0)
+    y = sr.rgb_to_y(rng.random((40, 50, 3)))
+    assert sr.ssim(y, y) == pytest.approx(1.0, abs=1e-12)
+    noisy = y + rng.normal(0, 20, y.shape)
+    assert sr.ssim(y, noisy) < 0.9
+    with pytest.raises(ValueError):
+        sr.ssim(y[:10, :10], y[:10, :10])  # smaller than the 11×11 window
+
+
+def test_ssim_matches_tf_image_ssim(sr):
+    import tensorflow as tf
+
+    rng = np.random.default_rng(1)
+    photo = np.asarray(Image.open(Path(sr.REPO) / "keras_style" / "assets" / "colosseum.jpg")
+                       .convert("RGB").crop((0, 0, 64, 48)), np.float64) / 255
+    pairs = [(rng.random((37, 53)) * 219 + 16, rng.random((37, 53)) * 219 + 16),
+             (sr.rgb_to_y(photo), sr.rgb_to_y(np.clip(photo + rng.normal(0, .05, photo.shape),
+                                                      0, 1)))]
+    for a, b in pairs:
+        ours = sr.ssim(a, b)
+        theirs = float(tf.image.ssim(tf.constant(a[None, :, :, None], tf.float64),
+                                     tf.constant(b[None, :, :, None], tf.float64), max_val=255.0,
+                                     filter_size=11, filter_sigma=1.5, k1=0.01, k2=0.03)[0])
+        # TensorFlow computes in float32 (variances as E[x²] - E[x]² of values near 200)
+        assert ours == pytest.approx(theirs, abs=3e-5)
+        assert ours == pytest.approx(_reference_ssim(a, b), abs=1e-12)
+
+
+def _reference_ssim(a, b):
+    """Wang et al.'s formula with a full 11×11 window per pixel, float64, no shortcuts."""
+    x = np.arange(11) - 5.0
+    w = np.exp(-(x[:, None] ** 2 + x[None, :] ** 2) / (2 * 1.5 ** 2))
+    w /= w.sum()
+    pa = np.lib.stride_tricks.sliding_window_view(a, (11, 11))
+    pb = np.lib.stride_tricks.sliding_window_view(b, (11, 11))
+    ma, mb = (pa * w).sum((-2, -1)), (pb * w).sum((-2, -1))
+    va = (((pa - ma[..., None, None]) ** 2) * w).sum((-2, -1))
+    vb = (((pb - mb[..., None, None]) ** 2) * w).sum((-2, -1))
+    cov = ((pa - ma[..., None, None]) * (pb - mb[..., None, None]) * w).sum((-2, -1))
+    c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
+    return float((((2 * ma * mb + c1) * (2 * cov + c2))
+                  / ((ma ** 2 + mb ** 2 + c1) * (va + vb + c2))).mean())
+
+
+def test_y_metrics_shave_the_border(sr):
+    truth = np.full((40, 40, 3), 0.5)
+    damaged = truth.copy()
+    damaged[:4] = 0.0  # only inside a 4 px border
+    assert sr.y_metrics(damaged, truth, 4)["psnr"] == math.inf
+    assert sr.y_metrics(damaged, truth, 3)["psnr"] < 40
+
+
+def test_crop_window_finds_the_detail(sr):
+    img = np.full((64, 96, 3), 0.4)
+    rng = np.random.default_rng(2)
+    img[24:40, 56:72] = rng.random((16, 16, 3))
+    assert sr.most_detailed_window(img, 16, 8, 8) == (56, 24)
+
+
+def test_sentence_follows_the_numbers(sr):
+    def photo(pix_psnr, per_psnr, pix_feat, per_feat):
+        return {"pixel": {"psnr": pix_psnr, "feature_loss": pix_feat},
+                "perceptual": {"psnr": per_psnr, "feature_loss": per_feat}}
+
+    photos = [photo(25, 24, 10, 5), photo(26, 25.5, 12, 6)]
+    text = sr.comparison_sentence(4, {"psnr": 25.5, "feature_loss": 11},
+                                  {"psnr": 24.75, "feature_loss": 5.5}, photos)
+    assert "0.75 dB lower" in text and "lower on 2 of 2 photos" in text
+    assert "50 % lower" in text and "the trade-off the paper reports" in text
+    text = sr.comparison_sentence(8, {"psnr": 24, "feature_loss": 5},
+                                  {"psnr": 25, "feature_loss": 6}, photos)
+    assert "1.00 dB higher" in text and "behind on neither" in text
+
+
+def _photo_folder(tmp_path, asset_image, names):
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for i, name in enumerate(names):
+        asset_image.crop((i * 20, 0, i * 20 + 96, 64)).save(folder / name)
+    holdout = tmp_path / "holdout.txt"
+    holdout.write_text("# held out\n" + "\n".join(names) + "\n")
+    return folder, holdout
+
+
+def test_a_missing_network_is_one_sentence_and_exit_2(sr, tmp_path, asset_image, capsys):
+    folder, holdout = _photo_folder(tmp_path, asset_image, ["a.png"])
+    code = sr.main(["--photos", str(folder), "--holdout", str(holdout), "--no-crops",
+                    "--pixel", str(tmp_path / "nothing_x{factor}"), "--factors", "4"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1
+    assert f"{tmp_path / 'nothing_x4'}" in err and "--skip-missing" in err
+
+
+def test_an_output_over_an_input_is_refused(sr, tmp_path, asset_image, capsys):
+    folder, holdout = _photo_folder(tmp_path, asset_image, ["a.png"])
+    code = sr.main(["--photos", str(folder), "--holdout", str(holdout), "--skip-missing",
+                    "--crops", str(folder / "a.png")])
+    assert code == 2 and "refusing to overwrite" in capsys.readouterr().err
+    assert Image.open(folder / "a.png").size == (96, 64)
+
+
+@pytest.mark.vgg
+@pytest.mark.slow
+def test_tiny_run_writes_table_json_and_crops(sr, tmp_path, asset_image, capsys):
+    from keras_style.networks import save_network
+    from keras_style.transformer import build_super_resolution, sr_architecture
+
+    folder, holdout = _photo_folder(tmp_path, asset_image, ["a.png", "b.png"])
+    for kind, name in (("perceptual", "net_x4"), ("pixel", "net_x4_pixel")):
+        arch = sr_architecture(4, width=8, residual_blocks=1)
+        save_network(build_super_resolution(**arch), tmp_path / name,
+                     {"name": name, "task": "super-resolution", "architecture": arch,
+                      "loss": {"kind": kind, "content_layers": ["block2_conv2"]}})
+    crops, out = tmp_path / "crops.png", tmp_path / "all.json"
+    code = sr.main(["--photos", str(folder), "--holdout", str(holdout), "--factors", "4",
+                    "--perceptual", str(tmp_path / "net_x{factor}"),
+                    "--pixel", str(tmp_path / "net_x{factor}_pixel"), "--crops", str(crops),
+                    "--crop-size", "32", "--json", str(out), "--size", "96"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "| bicubic (`tf.image.resize`) |" in captured.out
+    assert "At ×4 the perceptual-loss network is" in captured.out
+    data = json.loads(out.read_text())
+    rows = data["results"]["x4"]["photos"]
+    assert [r["photo"] for r in rows] == ["a.png", "b.png"]
+    for r in rows:
+        for m in ("bicubic", "pixel", "perceptual"):
+            assert 0 < r[m]["ssim"] <= 1 and r[m]["feature_loss"] >= 0
+        # an untrained network is far from the photo; bicubic is close
+        assert r["bicubic"]["psnr"] > r["pixel"]["psnr"]
+    with Image.open(crops) as img:
+        assert img.width == 6 + 5 * (64 + 6)  # five 32 px crops at --crop-zoom 2
