@@ -27,8 +27,9 @@ from dataclasses import asdict, dataclass
 import keras_style._quiet  # noqa: F401  (quiet TensorFlow import first)
 import keras
 
-from keras_style.layers import (CropLike, LinearPixels, PadToMultiple, ReflectionPadding2D,
-                                ResidualBlock, ScaledTanh, UpsampleConv2D, make_normalization)
+from keras_style.layers import (CropLike, HalvesConv2D, LinearPixels, PadToMultiple,
+                                ReflectionPadding2D, ResidualBlock, ScaledTanh, UpsampleConv2D,
+                                make_normalization)
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,7 @@ def build_transformer(arch="johnson", name: str | None = None) -> keras.Model:
         x = make_normalization(a.normalization, name=f"up{i}_norm")(x)
         x = keras.layers.ReLU(name=f"up{i}_relu")(x)
     x = ReflectionPadding2D(4, name="out_pad")(x)
-    x = keras.layers.Conv2D(3, 9, name="out_conv")(x)
+    x = HalvesConv2D(3, 9, name="out_conv")(x)
     if a.output == "tanh":
         x = ScaledTanh(name="to_pixels")(x)
     elif a.output == "linear":
@@ -155,7 +156,7 @@ def build_super_resolution(factor: int = 4, width: int = 64, residual_blocks: in
         x = make_normalization(normalization, name=f"up{i}_norm")(x)
         x = keras.layers.ReLU(name=f"up{i}_relu")(x)
     x = ReflectionPadding2D(4, name="out_pad")(x)
-    x = keras.layers.Conv2D(3, 9, name="out_conv")(x)
+    x = HalvesConv2D(3, 9, name="out_conv")(x)
     outputs = ScaledTanh(name="to_pixels")(x)
     return keras.Model(inputs, outputs, name=name or f"sr_x{factor}")
 

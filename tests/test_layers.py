@@ -4,9 +4,9 @@ import keras
 import numpy as np
 import pytest
 
-from keras_style.layers import (CropLike, GramMatrix, InstanceNormalization, LinearPixels,
-                                PadToMultiple, ReflectionPadding2D, ResidualBlock, ScaledTanh,
-                                UpsampleConv2D, gram_matrix, make_normalization)
+from keras_style.layers import (CropLike, GramMatrix, HalvesConv2D, InstanceNormalization,
+                                LinearPixels, PadToMultiple, ReflectionPadding2D, ResidualBlock,
+                                ScaledTanh, UpsampleConv2D, gram_matrix, make_normalization)
 
 RNG = np.random.default_rng(1234)
 
@@ -63,6 +63,8 @@ SINGLE_INPUT = {
     "gram_hw": (lambda: GramMatrix("hw"), 5, None),
     "scaled_tanh": (lambda: ScaledTanh(), 3, _same),
     "linear_pixels": (lambda: LinearPixels(), 3, _same),
+    "halves_conv": (lambda: HalvesConv2D(3, 5), 6,
+                    lambda h, w, c: (_none_add(h, -4), _none_add(w, -4), 3)),
     "pad_to_multiple": (lambda: PadToMultiple(4), 3, lambda h, w, c: (_up4(h), _up4(w), c)),
 }
 
@@ -308,6 +310,34 @@ def test_scaled_tanh_range_and_values():
     np.testing.assert_allclose(y, (np.tanh(x) + 1) / 2, rtol=1e-6, atol=1e-7)
     assert y.min() >= 0.0 and y.max() <= 1.0
     assert y[0, 2] == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("b,h,w,k", [(1, 20, 17, 9), (2, 21, 30, 9), (1, 9, 12, 9),
+                                     (3, 10, 9, 5), (1, 8, 8, 1)])
+def test_halves_conv_equals_conv2d(b, h, w, k):
+    """Same weights, same output as keras Conv2D, for even and odd output heights."""
+    import tensorflow as tf
+    x = rand(b, h, w, 6)
+    plain = keras.layers.Conv2D(3, k)
+    plain.build(x.shape)
+    halves = HalvesConv2D(3, k)
+    halves.build(x.shape)
+    halves.set_weights(plain.get_weights())
+    ref = plain(x).numpy()
+    np.testing.assert_allclose(np.asarray(halves(x)), ref, atol=1e-5)
+    traced = tf.function(halves.__call__, input_signature=[tf.TensorSpec((None, None, None, 6))])
+    np.testing.assert_allclose(traced(x).numpy(), ref, atol=1e-5)
+
+
+def test_halves_conv_falls_back_for_padding_and_strides():
+    x = rand(2, 11, 13, 4)
+    for kwargs in ({"padding": "same"}, {"strides": 2}):
+        plain = keras.layers.Conv2D(3, 3, **kwargs)
+        plain.build(x.shape)
+        halves = HalvesConv2D(3, 3, **kwargs)
+        halves.build(x.shape)
+        halves.set_weights(plain.get_weights())
+        np.testing.assert_allclose(np.asarray(halves(x)), plain(x).numpy(), atol=1e-5)
 
 
 def test_linear_pixels_clips_only_at_inference():
