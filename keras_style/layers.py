@@ -111,12 +111,15 @@ class InstanceNormalization(keras.layers.Layer):
 
 
 def make_normalization(kind: str, name: str | None = None):
-    """``"batch"`` → BatchNormalization, ``"instance"`` → InstanceNormalization."""
+    """``"batch"`` → BatchNormalization, ``"instance"`` → InstanceNormalization,
+    ``"none"`` → Identity."""
+    if kind == "none":
+        return keras.layers.Identity(name=name)
     if kind == "batch":
         return keras.layers.BatchNormalization(name=name)
     if kind == "instance":
         return InstanceNormalization(name=name)
-    raise ValueError(f"normalization must be 'batch' or 'instance', got {kind!r}.")
+    raise ValueError(f"normalization must be 'batch', 'instance' or 'none', got {kind!r}.")
 
 
 @_register
@@ -329,7 +332,7 @@ class HalvesConv2D(keras.layers.Conv2D):
 
 @_register
 class LinearPixels(keras.layers.Layer):
-    """``(x + 1) / 2``, clipped to ``[0, 1]`` only at inference.
+    """``scale * x + offset`` (default ``(x + 1) / 2``), clipped to ``[0, 1]`` only at inference.
 
     The alternative to :class:`ScaledTanh` as a network's last layer.  A tanh that
     saturates has no gradient left: a region the network once pushed to black stays
@@ -339,9 +342,17 @@ class LinearPixels(keras.layers.Layer):
     the network is used, so callers always get valid pixels.  Computed in float32.
     """
 
+    def __init__(self, scale=0.5, offset=0.5, **kwargs):
+        super().__init__(**kwargs)
+        self.scale = float(scale)
+        self.offset = float(offset)
+
     def call(self, inputs, training=None):
-        y = (ops.cast(inputs, "float32") + 1.0) * 0.5
+        y = ops.cast(inputs, "float32") * self.scale + self.offset
         return y if training else ops.clip(y, 0.0, 1.0)
+
+    def get_config(self):
+        return {**super().get_config(), "scale": self.scale, "offset": self.offset}
 
     def compute_output_shape(self, input_shape):
         return input_shape

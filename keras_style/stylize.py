@@ -161,6 +161,9 @@ def stylize_main(cfg: StylizeConfig) -> int:
         from keras_style.networks import available_networks
         if DEMO_NETWORK in available_networks():
             model_name = DEMO_NETWORK
+            print(f"keras_style demo: stylizing {DEMO_CONTENT.name} with the pretrained "
+                  f"{DEMO_NETWORK} network (python -m keras_style.stylize --help for more).",
+                  file=sys.stderr)
         else:
             styles = [DEMO_STYLE]
     if model_name is None and not styles:

@@ -73,6 +73,12 @@ class TrainConfig:
         return Path(self.checkpoint_dir or f"{self.out}_ckpt")
 
 
+# Super-resolution networks start as bicubic (a zero-initialized residual on a bicubic
+# skip); at Adam's 1e-3 the first steps overshoot and the loss oscillates around
+# bicubic, at 1e-4 it falls steadily (100 steps on two 64² patches: 3.5e-3 -> 2.0e-3 MSE).
+SR_LR = 1e-4
+
+
 def build_parser() -> Parser:
     d = TrainConfig(style="", data="")
     p = Parser(prog=PROG, formatter_class=formatter,
@@ -99,7 +105,9 @@ def build_parser() -> Parser:
                    help="side of the square training crops, px")
     p.add_argument("--style-size", type=positive_int, default=None,
                    help="long side the style image is resized to, px (default: --image-size)")
-    p.add_argument("--lr", type=positive_float, default=d.lr, help="Adam learning rate")
+    p.add_argument("--lr", type=positive_float, default=None,
+                   help=f"Adam learning rate (default: {d.lr} for style, {SR_LR} for "
+                        "super-resolution)")
     p.add_argument("--content-weight", type=non_negative_float, default=d.content_weight)
     p.add_argument("--style-weight", type=non_negative_float, default=d.style_weight)
     p.add_argument("--tv-weight", type=non_negative_float, default=None,
@@ -141,6 +149,8 @@ def parse_config(argv) -> TrainConfig:
     kw = vars(args)
     if kw["tv_weight"] is None:
         kw["tv_weight"] = 0.0 if kw["task"] == "super-resolution" else TrainConfig.tv_weight
+    if kw["lr"] is None:
+        kw["lr"] = SR_LR if kw["task"] == "super-resolution" else TrainConfig.lr
     kw["content_layers"] = tuple(kw["content_layers"])
     kw["style_layers"] = tuple(kw["style_layers"])
     if kw["min_scale"] > 1:

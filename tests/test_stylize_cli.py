@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from keras_style import stylize
+from keras_style.networks import available_networks
 
 ASSETS = Path(stylize.__file__).parent / "assets"
 
@@ -208,12 +209,28 @@ def test_gatys_run_with_two_styles_and_intermediates(capsys, tmp_path, photo, pa
 
 @pytest.mark.vgg
 @pytest.mark.slow
-def test_no_argument_run_writes_the_demo_image(capsys, tmp_path, monkeypatch):
+def test_no_argument_run_without_a_network_optimizes(capsys, tmp_path, monkeypatch):
+    import keras_style.networks
+    monkeypatch.setattr(keras_style.networks, "available_networks", lambda: [])
     monkeypatch.chdir(tmp_path)
     # The real no-argument run, shrunk: the demo defaults apply to whatever is not given.
     code, err = run_cli(capsys, "--size", "48", "--steps", "2", "--no-progress")
     assert code == 0, err
+    assert "starry_night.jpg (48 px, 2 lbfgs steps)" in err
     written = list(tmp_path.glob("colosseum_*.jpg"))
     assert len(written) == 1
     with Image.open(written[0]) as img:
         assert max(img.size) == 48
+
+
+@pytest.mark.skipif("starry_night" not in available_networks(),
+                    reason="the starry_night network is not shipped")
+def test_no_argument_run_uses_the_shipped_network(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, err = run_cli(capsys, "--size", "96")
+    assert code == 0, err
+    assert "pretrained starry_night network" in err
+    written = list(tmp_path.glob("colosseum_*.jpg"))
+    assert [p.name for p in written] == ["colosseum_starry_night.jpg"]
+    with Image.open(written[0]) as img:
+        assert max(img.size) == 96
