@@ -1,7 +1,6 @@
 """Super-resolution: network shapes, degradation, training, and the upscale CLI."""
 
 import json
-import re
 from pathlib import Path
 
 import numpy as np
