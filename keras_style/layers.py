@@ -331,6 +331,36 @@ class HalvesConv2D(keras.layers.Conv2D):
 
 
 @_register
+class ResizeBy(keras.layers.Layer):
+    """Enlarges images by an integer ``factor`` (``tf.image.resize``, default bicubic).
+
+    Unlike ``keras.layers.UpSampling2D`` it works when height and width are unknown
+    until run time (a ``tf.function`` traced for any image size).  No weights.
+    """
+
+    def __init__(self, factor=2, interpolation="bicubic", **kwargs):
+        super().__init__(**kwargs)
+        self.factor = int(factor)
+        self.interpolation = interpolation
+
+    def call(self, inputs):
+        import tensorflow as tf
+
+        shape = tf.shape(inputs)
+        return tf.image.resize(inputs, [shape[1] * self.factor, shape[2] * self.factor],
+                               method=self.interpolation)
+
+    def compute_output_shape(self, input_shape):
+        b, h, w, c = input_shape
+        return (b, None if h is None else h * self.factor,
+                None if w is None else w * self.factor, c)
+
+    def get_config(self):
+        return {**super().get_config(), "factor": self.factor,
+                "interpolation": self.interpolation}
+
+
+@_register
 class LinearPixels(keras.layers.Layer):
     """``scale * x + offset`` (default ``(x + 1) / 2``), clipped to ``[0, 1]`` only at inference.
 

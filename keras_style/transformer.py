@@ -28,8 +28,8 @@ import keras_style._quiet  # noqa: F401  (quiet TensorFlow import first)
 import keras
 
 from keras_style.layers import (CropLike, HalvesConv2D, LinearPixels, PadToMultiple,
-                                ReflectionPadding2D, ResidualBlock, ScaledTanh, UpsampleConv2D,
-                                make_normalization)
+                                ReflectionPadding2D, ResidualBlock, ResizeBy, ScaledTanh,
+                                UpsampleConv2D, make_normalization)
 
 
 @dataclass(frozen=True)
@@ -171,7 +171,7 @@ def build_super_resolution(factor: int = 4, width: int = 64, residual_blocks: in
     x = ReflectionPadding2D(4, name="out_pad")(x)
     if skip == "bicubic":
         x = HalvesConv2D(3, 9, kernel_initializer="zeros", name="out_conv")(x)
-        base = keras.layers.UpSampling2D(factor, interpolation="bicubic", name="bicubic")(inputs)
+        base = ResizeBy(factor, "bicubic", name="bicubic")(inputs)
         x = keras.layers.Add(name="add_bicubic")([base, x])
         scale, offset = 1.0, 0.0
     else:

@@ -6,7 +6,8 @@ import pytest
 
 from keras_style.layers import (CropLike, GramMatrix, HalvesConv2D, InstanceNormalization,
                                 LinearPixels, PadToMultiple, ReflectionPadding2D, ResidualBlock,
-                                ScaledTanh, UpsampleConv2D, gram_matrix, make_normalization)
+                                ResizeBy, ScaledTanh, UpsampleConv2D, gram_matrix,
+                                make_normalization)
 
 RNG = np.random.default_rng(1234)
 
@@ -63,6 +64,8 @@ SINGLE_INPUT = {
     "gram_hw": (lambda: GramMatrix("hw"), 5, None),
     "scaled_tanh": (lambda: ScaledTanh(), 3, _same),
     "linear_pixels": (lambda: LinearPixels(), 3, _same),
+    "resize_by": (lambda: ResizeBy(3), 3,
+                  lambda h, w, c: (_none_mul(h, 3), _none_mul(w, 3), c)),
     "halves_conv": (lambda: HalvesConv2D(3, 5), 6,
                     lambda h, w, c: (_none_add(h, -4), _none_add(w, -4), 3)),
     "pad_to_multiple": (lambda: PadToMultiple(4), 3, lambda h, w, c: (_up4(h), _up4(w), c)),
@@ -327,6 +330,16 @@ def test_halves_conv_equals_conv2d(b, h, w, k):
     np.testing.assert_allclose(np.asarray(halves(x)), ref, atol=1e-5)
     traced = tf.function(halves.__call__, input_signature=[tf.TensorSpec((None, None, None, 6))])
     np.testing.assert_allclose(traced(x).numpy(), ref, atol=1e-5)
+
+
+def test_resize_by_is_bicubic_and_traces_for_any_size():
+    import tensorflow as tf
+    x = rand(2, 7, 9, 3)
+    ref = tf.image.resize(x, (28, 36), method="bicubic").numpy()
+    np.testing.assert_allclose(np.asarray(ResizeBy(4)(x)), ref, atol=1e-6)
+    traced = tf.function(ResizeBy(4).__call__,
+                         input_signature=[tf.TensorSpec((None, None, None, 3))])
+    np.testing.assert_allclose(traced(x).numpy(), ref, atol=1e-6)
 
 
 def test_halves_conv_falls_back_for_padding_and_strides():

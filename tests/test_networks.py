@@ -21,7 +21,8 @@ def saved(tmp_path_factory):
     save_network(model, folder / "mini", {"name": "mini", "task": "style",
                                           "architecture": {"normalization": "instance",
                                                            "upsampling": "nearest", "width": 16,
-                                                           "residual_blocks": 5, "padding": 40}})
+                                                           "residual_blocks": 5, "padding": 40,
+                                                           "output": "linear"}})
     return folder / "mini", model
 
 
