@@ -106,6 +106,35 @@ def markdown_table(headers, rows) -> str:
     return "\n".join(lines)
 
 
+def fmt(value, digits=4) -> str:
+    """A report cell: ``digits`` significant digits; "–" for a missing or NaN value."""
+    if value is None or value != value:
+        return "–"
+    if value in (float("inf"), float("-inf")):
+        return "∞" if value > 0 else "-∞"
+    return f"{value:.{digits}g}"
+
+
+def mean(values) -> float:
+    """Mean of the values that are present and not NaN (NaN when there are none)."""
+    values = [v for v in values if v is not None and v == v]
+    return sum(values) / len(values) if values else float("nan")
+
+
+def log(message: str):
+    """Progress for the person running a script: stderr, so stdout stays the report."""
+    print(message, file=sys.stderr, flush=True)
+
+
+def tensorflow_info() -> dict:
+    """The versions ``machine_line`` reports, for a script that ran TensorFlow in-process."""
+    import keras
+    import tensorflow as tf
+
+    return {"tensorflow": tf.__version__, "keras": keras.__version__,
+            "onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "unset")}
+
+
 def fmt_s(value, digits=3) -> str:
     if value is None or value != value:
         return "–"

@@ -27,7 +27,7 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 from keras_style.cli import (Parser, UsageError, formatter, non_negative_int,  # noqa: E402
                              positive_int, run)
 
-from _common import fit_text  # noqa: E402
+from _common import fit_text, log  # noqa: E402
 
 PROG = "python benchmarks/contact_sheet.py"
 REPO = Path(__file__).resolve().parents[1]
@@ -39,10 +39,6 @@ DEFAULT_COUNT = 4
 GAP = 6          # px between cells and around the sheet
 BACKGROUND = (255, 255, 255)
 TEXT = (20, 20, 20)
-
-
-def log(message: str):
-    print(message, file=sys.stderr, flush=True)
 
 
 def default_photos(count: int = DEFAULT_COUNT) -> list[Path]:

@@ -48,6 +48,8 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 from keras_style.cli import (Parser, UsageError, formatter, non_negative_int,  # noqa: E402
                              positive_int, run)
 
+from _common import cpu_description, fmt, log, machine_line, markdown_table, mean, tensorflow_info  # noqa: E402
+
 PROG = "python benchmarks/quality.py"
 REPO = Path(__file__).resolve().parents[1]
 ASSETS = REPO / "keras_style" / "assets"
@@ -56,50 +58,6 @@ DEFAULT_STYLES = REPO.parent / "shared" / "data" / "styles"
 DEFAULT_HOLDOUT = REPO / "weights" / "holdout.txt"
 JOHNSON_RANGE = (50, 100)  # Johnson et al. 2016: their networks match ~50-100 L-BFGS steps
 TERMS = ("content", "style", "tv", "total")
-
-
-# --- machine description (kept here so the script stands alone, like the others) -----------
-
-def cpu_description() -> str:
-    model = "unknown CPU"
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                key, _, value = line.partition(":")
-                if key.strip() == "model name":
-                    model = value.strip()
-                    break
-    except OSError:
-        pass
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return f"{model}, {os.cpu_count()} logical cores ({usable} usable)"
-
-
-def machine_line(threads: int, load_start) -> str:
-    import keras
-    import tensorflow as tf
-
-    return (f"Machine: {cpu_description()}; Python {sys.version.split()[0]}, TensorFlow "
-            f"{tf.__version__}, Keras {keras.__version__}; TF_ENABLE_ONEDNN_OPTS="
-            f"{os.environ.get('TF_ENABLE_ONEDNN_OPTS', 'unset')}; TF threads "
-            f"{threads if threads else 'default'}; 1-min load average {load_start[0]:.2f} at "
-            f"start, {os.getloadavg()[0]:.2f} at end")
-
-
-def markdown_table(headers, rows) -> str:
-    lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
-def fmt(value, digits=4) -> str:
-    if value is None or value != value:
-        return "–"
-    return f"{value:.{digits}g}"
-
-
-def log(message: str):
-    print(message, file=sys.stderr, flush=True)
 
 
 # --- inputs -------------------------------------------------------------------------------
@@ -248,11 +206,6 @@ def run_gatys(evaluator: Evaluator, content, content_targets, steps: list[int]) 
                    "reached": at, "callback_total": callback_terms.get(n, {}).get("total")}
     return {"curve": curve, "seconds": seconds, "iterations": iterations, "wall": wall,
             "rows": rows}
-
-
-def mean(values):
-    values = [v for v in values if v is not None and v == v]
-    return sum(values) / len(values) if values else float("nan")
 
 
 def padded_mean_curve(curves: list[list[float]], length: int) -> list[float]:
@@ -504,7 +457,7 @@ def main_body(argv) -> int:
         text, summaries[r["name"]] = report_network(r, args.gatys_steps)
         print(text)
         print()
-    print(machine_line(args.threads, load_start))
+    print(machine_line(tensorflow_info(), args.threads, load_start))
     log(f"Total wall time {time.perf_counter() - t_all:.0f} s.")
     if args.json is not None:
         from keras_style.files import atomic_path

@@ -84,8 +84,8 @@ from keras_style.cli import (Parser, UsageError, formatter, non_negative_int,  #
 from keras_style.cli import non_negative_float  # noqa: E402
 from keras_style.train import TrainConfig  # noqa: E402  (light: no TensorFlow at import)
 
-from _common import (cpu_description, fit_text, machine_line, markdown_table,  # noqa: E402
-                     setup_tensorflow)
+from _common import (cpu_description, fit_text, fmt, log, machine_line,  # noqa: E402
+                     markdown_table, mean, setup_tensorflow, tensorflow_info)
 
 PROG = "python benchmarks/super_resolution.py"
 REPO = Path(__file__).resolve().parents[1]
@@ -104,10 +104,6 @@ GAP = 6
 BACKGROUND = (255, 255, 255)
 TEXT = (20, 20, 20)
 MISSING = (215, 215, 215)
-
-
-def log(message: str):
-    print(message, file=sys.stderr, flush=True)
 
 
 # --- metrics (pure NumPy, float64) -------------------------------------------------------
@@ -364,19 +360,6 @@ def compose_crops(rows: list[list[tuple[tuple[str, ...], np.ndarray | None]]], c
 
 # --- the report ---------------------------------------------------------------------------
 
-def fmt(value, digits=4) -> str:
-    if value is None or value != value:
-        return "–"
-    if value == math.inf:
-        return "∞"
-    return f"{value:.{digits}g}"
-
-
-def mean(values):
-    values = [v for v in values if v is not None and v == v]
-    return sum(values) / len(values) if values else float("nan")
-
-
 def comparison_sentence(factor: int, pix: dict, per: dict, per_photo: list[dict]) -> str:
     """One sentence comparing the perceptual network with the pixel one, from the numbers."""
     dp = per["psnr"] - pix["psnr"]
@@ -619,7 +602,6 @@ def main_body(argv) -> int:
 
     load_start = os.getloadavg()
     tf = setup_tensorflow(args.threads)
-    import keras
 
     from keras_style.data import degrade
     from keras_style.vgg import canonical_layer_name, loss_network
@@ -728,9 +710,7 @@ def main_body(argv) -> int:
           f"`{args.feature_layer}` activations, whole image. Means over the photos.\n")
     print("\n\n".join(sections))
     print()
-    info = {"tensorflow": tf.__version__, "keras": keras.__version__,
-            "onednn": os.environ.get("TF_ENABLE_ONEDNN_OPTS", "unset")}
-    print(machine_line(info, args.threads, load_start))
+    print(machine_line(tensorflow_info(), args.threads, load_start))
     log(f"Total wall time {time.perf_counter() - t_all:.0f} s.")
 
     if crops_rows:
@@ -748,7 +728,7 @@ def main_body(argv) -> int:
                    "crop": None if not crops_rows else {"photo": crop_path.name,
                                                         "origin": list(crop_region),
                                                         "size": crop_size},
-                   "machine": cpu_description(), **info,
+                   "machine": cpu_description(), **tensorflow_info(),
                    "results": {f"x{f}": r for f, r in results.items()}}
         with atomic_path(args.json) as tmp:
             tmp.write_text(json.dumps(json_safe(payload), indent=1, allow_nan=False) + "\n")

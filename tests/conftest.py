@@ -73,3 +73,26 @@ def pytest_configure(config):
     config.addinivalue_line(
         "filterwarnings",
         "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
+
+
+@pytest.fixture(scope="session")
+def saved_sr_network():
+    """``save(folder, name, factor, scale=0.01, kind=None, **architecture)``: build the trainer's
+    super-resolution network, give its last convolution random weights (untrained, the residual
+    branch is zero and the network is exactly bicubic, which would hide the network from a
+    test), save it as ``folder/name`` with a JSON record and return that path."""
+    def save(folder: Path, name: str, factor: int, scale: float = 0.01, kind: str | None = None,
+             **architecture) -> Path:
+        from keras_style.networks import save_network
+        from keras_style.transformer import build_super_resolution, sr_architecture
+
+        arch = sr_architecture(factor, **architecture)
+        model = build_super_resolution(**arch)
+        kernel = model.get_layer("out_conv").kernel
+        kernel.assign(np.random.default_rng(0).normal(0, scale, kernel.shape))
+        record = {"name": name, "task": "super-resolution", "architecture": arch}
+        if kind is not None:
+            record["loss"] = {"kind": kind, "content_layers": ["block2_conv2"]}
+        save_network(model, folder / name, record)
+        return folder / name
+    return save

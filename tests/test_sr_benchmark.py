@@ -156,20 +156,12 @@ def test_an_output_over_an_input_is_refused(sr, tmp_path, asset_image, capsys):
 
 @pytest.mark.vgg
 @pytest.mark.slow
-def test_tiny_run_writes_table_json_and_crops(sr, tmp_path, asset_image, capsys):
-    from keras_style.networks import save_network
-    from keras_style.transformer import build_super_resolution, sr_architecture
-
+def test_tiny_run_writes_table_json_and_crops(sr, tmp_path, asset_image, capsys,
+                                              saved_sr_network):
     folder, holdout = _photo_folder(tmp_path, asset_image, ["a.png", "b.png"])
     for kind, name in (("perceptual", "net_x4"), ("pixel", "net_x4_pixel")):
-        arch = sr_architecture(4, width=8, residual_blocks=1)
-        model = build_super_resolution(**arch)
-        # untrained, the network is exactly bicubic: random last weights make it a bad one
-        kernel = model.get_layer("out_conv").kernel
-        kernel.assign(np.random.default_rng(0).normal(0, 0.05, kernel.shape))
-        save_network(model, tmp_path / name,
-                     {"name": name, "task": "super-resolution", "architecture": arch,
-                      "loss": {"kind": kind, "content_layers": ["block2_conv2"]}})
+        # random last weights: an untrained network is exactly bicubic; this one is a bad one
+        saved_sr_network(tmp_path, name, 4, scale=0.05, kind=kind, width=8, residual_blocks=1)
     crops, out = tmp_path / "crops.png", tmp_path / "all.json"
     code = sr.main(["--photos", str(folder), "--holdout", str(holdout), "--factors", "4",
                     "--perceptual", str(tmp_path / "net_x{factor}"),

@@ -99,16 +99,8 @@ def test_a_few_training_steps_lower_the_loss(capsys, tmp_path, photos, extra):
 
 
 @pytest.fixture(scope="module")
-def sr_net(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("srnet")
-    model = build_super_resolution(**sr_architecture(4))
-    # untrained, the residual branch is zero (the network is bicubic): give it weights so the
-    # tests below see the whole network at work
-    out_conv = model.get_layer("out_conv")
-    out_conv.kernel.assign(np.random.default_rng(0).normal(0, 0.01, out_conv.kernel.shape))
-    save_network(model, folder / "sr", {"name": "sr", "task": "super-resolution",
-                                        "architecture": sr_architecture(4)})
-    return folder / "sr"
+def sr_net(tmp_path_factory, saved_sr_network):
+    return saved_sr_network(tmp_path_factory.mktemp("srnet"), "sr", 4)
 
 
 def test_upscale_cli_writes_a_four_times_larger_image(sr_net, tmp_path, capsys):
