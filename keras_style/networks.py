@@ -17,7 +17,6 @@ of yours.  It returns a plain Keras model: images ``(B, H, W, 3)`` in ``[0, 1]``
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import tempfile
@@ -152,17 +151,63 @@ def _instance_norms(model) -> list:
             if isinstance(l, InstanceNormalization)]
 
 
-@contextlib.contextmanager
-def _whole_image_statistics(model, image: np.ndarray, stats_size: int):
-    """Hold every InstanceNormalization of ``model`` at the statistics of the whole image.
+def _cached_function(model, attribute: str, make):
+    """``make()``, built once per model and kept on the model itself (it goes when the model
+    goes; ``object.__setattr__`` keeps Keras from tracking it)."""
+    fn = getattr(model, attribute, None)
+    if fn is None:
+        fn = make()
+        object.__setattr__(model, attribute, fn)
+    return fn
 
-    The statistics come from one eager pass over the image, downscaled so that its long
-    side is at most ``stats_size`` (exact when the image is no larger).
-    """
+
+def _statistics_functions(model, norms):
+    """Two tf.functions, each traced once per model for any image size: ``record(x)`` gives
+    every InstanceNormalization's ``(mean, var)`` on ``x``; ``fixed(x, stats)`` runs the model
+    with those statistics fed in as inputs (not baked in as constants, so one trace serves
+    every image)."""
+    import tensorflow as tf
+
+    image_spec = tf.TensorSpec((None, None, None, 3), tf.float32)
+
+    def make_record():
+        def record(x):
+            for layer in norms:
+                layer.record_statistics = True
+            try:
+                model(x, training=False)
+                return [layer.recorded_statistics for layer in norms]
+            finally:
+                for layer in norms:
+                    layer.record_statistics = False
+                    layer.recorded_statistics = None
+        return tf.function(record, input_signature=[image_spec])
+
+    def make_fixed():
+        stats_spec = [(tf.TensorSpec((1, 1, 1, None), tf.float32),) * 2 for _ in norms]
+
+        def fixed(x, stats):
+            for layer, (mean, var) in zip(norms, stats):
+                layer.fixed_statistics = (mean, var)
+            try:
+                return model(x, training=False)
+            finally:
+                for layer in norms:
+                    layer.fixed_statistics = None
+        return tf.function(fixed, input_signature=[image_spec, stats_spec])
+
+    return (_cached_function(model, "_keras_style_record", make_record),
+            _cached_function(model, "_keras_style_fixed", make_fixed))
+
+
+def _tiled_predictor(model, image: np.ndarray, stats_size: int):
+    """``predict(tile)`` for the tiles of ``image``: when ``model`` has InstanceNormalization
+    layers, each of them uses the statistics of the whole image (from one pass over the image
+    downscaled so that its long side is at most ``stats_size``; exact when the image is no
+    larger) instead of the tile's own."""
     norms = _instance_norms(model)
     if not norms:
-        yield
-        return
+        return _predictor(model)
     from keras_style import image as im
 
     h, w = image.shape[:2]
@@ -170,28 +215,11 @@ def _whole_image_statistics(model, image: np.ndarray, stats_size: int):
     if max(h, w) > stats_size:
         s = stats_size / max(h, w)
         small = im.resize(image, (max(1, round(h * s)), max(1, round(w * s))))
-    import tensorflow as tf
-
-    def record(x):
-        model(x, training=False)
-        return [layer.recorded_statistics for layer in norms]
-
-    try:
-        for layer in norms:
-            layer.record_statistics = True
-        # compiled: eagerly, this pass alone peaked at 3.1 GB for ``light`` at 1536²;
-        # as a graph at 1.8 GB (one thread, the same machine)
-        stats = tf.function(record)(tf.constant(small[None]))
-        for layer, (mean, var) in zip(norms, stats):
-            layer.fixed_statistics = (tf.constant(mean), tf.constant(var))
-            layer.record_statistics = False
-            layer.recorded_statistics = None
-        yield
-    finally:
-        for layer in norms:
-            layer.record_statistics = False
-            layer.recorded_statistics = None
-            layer.fixed_statistics = None
+    record, fixed = _statistics_functions(model, norms)
+    # compiled: eagerly, this pass alone peaked at 3.1 GB for ``light`` at 1536²;
+    # as a graph at 1.8 GB (one thread, the same machine)
+    stats = [tuple(pair) for pair in record(small[None])]
+    return lambda tile: fixed(tile, stats)
 
 
 def apply(model, image: np.ndarray, tile: int | None = 1024, margin: int = 96,
@@ -212,28 +240,22 @@ def apply(model, image: np.ndarray, tile: int | None = 1024, margin: int = 96,
     if tile is None or (h <= tile and w <= tile):
         return np.asarray(_predictor(model)(image[None]))[0]
     out = np.empty((h * scale, w * scale, 3), np.float32)
-    with _whole_image_statistics(model, image, stats_size):
-        # a fresh trace: the whole-image statistics are baked into it as constants
-        predict = _predictor(model, cached=False)
-        for (y0, y1, x0, x1), (top, bottom, left, right) in tiles(h, w, tile, margin):
-            result = np.asarray(predict(image[None, y0:y1, x0:x1]))[0]
-            oy, ox = (top - y0) * scale, (left - x0) * scale
-            out[top * scale:bottom * scale, left * scale:right * scale] = \
-                result[oy:oy + (bottom - top) * scale, ox:ox + (right - left) * scale]
+    predict = _tiled_predictor(model, image, stats_size)
+    for (y0, y1, x0, x1), (top, bottom, left, right) in tiles(h, w, tile, margin):
+        result = np.asarray(predict(image[None, y0:y1, x0:x1]))[0]
+        oy, ox = (top - y0) * scale, (left - x0) * scale
+        out[top * scale:bottom * scale, left * scale:right * scale] = \
+            result[oy:oy + (bottom - top) * scale, ox:ox + (right - left) * scale]
     return out
 
 
-def _predictor(model, cached: bool = True):
+def _predictor(model):
     """``model(x, training=False)`` as a tf.function traced once for any image size."""
     import tensorflow as tf
 
-    fn = getattr(model, "_keras_style_predict", None) if cached else None
-    if fn is None:
-        fn = tf.function(lambda x: model(x, training=False),
-                         input_signature=[tf.TensorSpec((None, None, None, 3), tf.float32)])
-        if cached:  # kept on the model itself, so it goes when the model goes
-            object.__setattr__(model, "_keras_style_predict", fn)
-    return fn
+    return _cached_function(model, "_keras_style_predict", lambda: tf.function(
+        lambda x: model(x, training=False),
+        input_signature=[tf.TensorSpec((None, None, None, 3), tf.float32)]))
 
 
 def tiles(h: int, w: int, tile: int, margin: int):

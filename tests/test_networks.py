@@ -95,6 +95,13 @@ def test_tiled_and_whole_agree(saved):
     # too small a margin for the receptive field shows up as differences: the test can fail
     rough = apply(model, x, tile=64, margin=8)
     assert np.abs(rough - whole).max() > 1e-3
+    # another image, another size: its own statistics (fed in, not left over from the first
+    # trace), and no new trace
+    y = np.ascontiguousarray(x[::-1, 20:180] ** 2)
+    np.testing.assert_allclose(apply(model, y, tile=144, margin=64), apply(model, y, tile=None),
+                               atol=1e-4)
+    for fn in (model._keras_style_record, model._keras_style_fixed):
+        assert fn.experimental_get_tracing_count() == 1
 
 
 @pytest.mark.parametrize("h,w,tile,margin", [(4096, 4096, 1024, 96), (300, 260, 128, 32),
