@@ -55,7 +55,7 @@ def _main(argv) -> int:
                    help="a shipped network (sr_x4, sr_x8) or a NAME.json/NAME.weights.h5 prefix")
     p.add_argument("-o", "--output", default=None,
                    help="output file (one input) or existing folder (several); default: "
-                        "NAME_xF.png beside the current folder")
+                        "NAME_xF.png in the current folder")
     p.add_argument("--tile", type=positive_int, default=256,
                    help="tile size on the low-resolution input, px")
     args = p.parse_args(argv)
@@ -84,7 +84,7 @@ def _main(argv) -> int:
     outs = [im.check_output_path(o, inputs) for o in outs]
     for path, out in zip(inputs, outs):
         low = im.load_image(path, min_size=MIN_LOW_RES)
-        im.save_image(apply(model, low, tile=args.tile, margin=16, scale=factor), out)
+        im.save_image(apply(model, low, tile=args.tile, margin=MARGIN, scale=factor), out)
         print(f"wrote {out}", file=sys.stderr)
     return 0
 

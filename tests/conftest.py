@@ -96,3 +96,28 @@ def saved_sr_network():
         save_network(model, folder / name, record)
         return folder / name
     return save
+
+
+@pytest.fixture(scope="session")
+def load_benchmark():
+    """``load_benchmark("name")``: the script ``benchmarks/name.py`` as a module (its folder
+    on ``sys.path`` while it loads, for its ``from _common import ...``)."""
+    import importlib.util
+    import sys
+
+    folder = Path(__file__).resolve().parents[1] / "benchmarks"
+
+    def load(name: str):
+        added = str(folder) not in sys.path
+        if added:
+            sys.path.append(str(folder))
+        try:
+            spec = importlib.util.spec_from_file_location(f"benchmark_{name}",
+                                                          folder / f"{name}.py")
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+            return module
+        finally:
+            if added:
+                sys.path.remove(str(folder))
+    return load

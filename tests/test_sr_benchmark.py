@@ -1,34 +1,18 @@
 """benchmarks/super_resolution.py: its metrics against known values and tf.image.ssim, the
 crop-region choice, the verdict sentence, and its command line."""
 
-import importlib.util
 import json
 import math
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
 
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
-
 
 @pytest.fixture(scope="module")
-def sr():
-    """The script as a module (it imports ``_common`` from its own folder)."""
-    added = str(BENCHMARKS) not in sys.path
-    if added:
-        sys.path.append(str(BENCHMARKS))
-    try:
-        spec = importlib.util.spec_from_file_location("sr_benchmark",
-                                                      BENCHMARKS / "super_resolution.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        yield module
-    finally:
-        if added:
-            sys.path.remove(str(BENCHMARKS))
+def sr(load_benchmark):
+    return load_benchmark("super_resolution")
 
 
 def test_y_channel_is_bt601_on_the_16_235_scale(sr):

@@ -1,0 +1,111 @@
+"""How far a network's raw output strays outside ``[0, 1]`` before its final clip.
+
+    python benchmarks/output_range.py                       # shipped style networks
+    python benchmarks/output_range.py --networks runs/a --limit 4 --size 384
+
+Networks that end in :class:`keras_style.layers.LinearPixels` are trained on their raw
+output and clipped only when used.  If training had pushed whole regions beyond ``[0, 1]``,
+the user would see them clipped flat (one explanation offered for the "blobs" in
+``weights/README.md``).  This script measures it: for each network and held-out photo (the
+first ``--limit`` of ``weights/holdout.txt``, resized to ``--size`` px on the long side) the
+raw output's minimum and maximum and the share of values above 1 and below 0, as a Markdown
+table on stdout.  Networks without that layer (the tanh ones) are skipped with a note.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+
+from keras_style.cli import Parser, UsageError, formatter, non_negative_int, positive_int, run  # noqa: E402,E501
+
+from _common import log, machine_line, markdown_table, setup_tensorflow, tensorflow_info  # noqa: E402,E501
+
+PROG = "python benchmarks/output_range.py"
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_PHOTOS = REPO.parent / "shared" / "data" / "photos"
+DEFAULT_HOLDOUT = REPO / "weights" / "holdout.txt"
+
+
+def raw_output_model(model):
+    """A model giving ``model``'s output before its final clip: the LinearPixels affine map
+    applied to that layer's input; ``None`` when the model has no LinearPixels layer."""
+    import keras
+
+    from keras_style.layers import LinearPixels
+
+    found = [layer for layer in model.layers if isinstance(layer, LinearPixels)]
+    if not found:
+        return None
+    last = found[-1]
+    inner = keras.Model(model.input, last.input)
+    return lambda x: inner(x, training=False) * last.scale + last.offset
+
+
+def build_parser() -> Parser:
+    p = Parser(prog=PROG, description=__doc__.split("\n\n")[2].replace("\n", " "),
+               formatter_class=formatter)
+    p.add_argument("--networks", nargs="+", default=None,
+                   help="shipped names or NAME prefixes (default: every shipped style network)")
+    p.add_argument("--photos", type=Path, default=DEFAULT_PHOTOS, help="folder of photos")
+    p.add_argument("--holdout", type=Path, default=DEFAULT_HOLDOUT,
+                   help="held-out photo names, one per line")
+    p.add_argument("--limit", type=positive_int, default=4, help="number of held-out photos")
+    p.add_argument("--size", type=positive_int, default=256, help="long side of the photos, px")
+    p.add_argument("--threads", type=non_negative_int, default=0,
+                   help="TensorFlow threads (0: TensorFlow's default)")
+    return p
+
+
+def main_body(argv) -> int:
+    args = build_parser().parse_args(argv)
+    from keras_style import image as im
+    from keras_style.data import read_list
+
+    if not args.photos.is_dir():
+        raise UsageError(f"--photos {args.photos}: no such folder.")
+    if not args.holdout.is_file():
+        raise UsageError(f"--holdout {args.holdout}: no such file.")
+    by_name = {p.name: p for p in sorted(args.photos.rglob("*"))
+               if p.is_file() and p.suffix.lower() in im.IMAGE_SUFFIXES}
+    photos = [by_name[n] for n in read_list(args.holdout) if n in by_name][:args.limit]
+    if not photos:
+        raise UsageError(f"none of the photos of {args.holdout} is under {args.photos}.")
+
+    load_start = os.getloadavg()
+    setup_tensorflow(args.threads)
+    import numpy as np
+
+    from keras_style.networks import available_networks, load_model, read_metadata, resolve
+
+    names = args.networks or [n for n in available_networks()
+                              if read_metadata(resolve(n)[0]).get("task", "style") == "style"]
+    images = {p.name: im.as_image(p, max_size=args.size) for p in photos}
+    rows = []
+    for name in names:
+        raw = raw_output_model(load_model(name))
+        if raw is None:
+            log(f"{name}: no LinearPixels layer (nothing is clipped); skipped.")
+            continue
+        for photo, x in images.items():
+            y = np.asarray(raw(x[None]))
+            rows.append([f"`{name}`", photo, f"{y.min():.2f}", f"{y.max():.2f}",
+                         f"{(y > 1).mean() * 100:.1f} %", f"{(y < 0).mean() * 100:.1f} %"])
+    print(f"Raw network output before the clip, {len(photos)} held-out photos at "
+          f"{args.size} px (values of all pixels and channels):\n")
+    print(markdown_table(["network", "photo", "min", "max", "> 1", "< 0"], rows))
+    print()
+    print(machine_line(tensorflow_info(), args.threads, load_start))
+    return 0
+
+
+def main(argv=None) -> int:
+    return run(PROG, main_body, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
