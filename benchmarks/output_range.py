@@ -21,9 +21,11 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
-from keras_style.cli import Parser, UsageError, formatter, non_negative_int, positive_int, run  # noqa: E402,E501
+from keras_style.cli import (Parser, UsageError, formatter, non_negative_int,  # noqa: E402
+                             positive_int, run)
 
-from _common import log, machine_line, markdown_table, setup_tensorflow, tensorflow_info  # noqa: E402,E501
+from _common import (log, machine_line, markdown_table, setup_tensorflow,  # noqa: E402
+                     tensorflow_info)
 
 PROG = "python benchmarks/output_range.py"
 REPO = Path(__file__).resolve().parents[1]

@@ -177,8 +177,9 @@ class Evaluator:
         return {k: float(v) for k, v in out.items()}
 
 
-def run_gatys(evaluator: Evaluator, content, content_targets, steps: list[int]) -> dict:
-    """One L-BFGS run of max(steps) iterations; the curve, times and scored snapshots."""
+def run_gatys(evaluator: Evaluator, content, content_targets, steps: list[int]):
+    """One L-BFGS run of max(steps) iterations: ``(record, images)``, the record holding the
+    curve, times and scored snapshots (JSON-ready) and ``images`` the snapshots by step."""
     curve = [evaluator.terms(content, content_targets)["total"]]  # step 0: the photo
     seconds, callback_terms, snapshots = [0.0], {}, {}
     wanted = set(steps)
@@ -196,16 +197,17 @@ def run_gatys(evaluator: Evaluator, content, content_targets, steps: list[int]) 
                                     progress=False)
     wall = time.perf_counter() - t
     iterations = len(curve) - 1
-    rows = {}
+    rows, images = {}, {}
     for n in steps:
         if n in snapshots:
             image, at = snapshots[n], n
         else:  # L-BFGS stopped before n iterations: its result is the image it stopped at
             image, at = final, iterations
+        images[n] = image
         rows[n] = {"terms": evaluator.terms(image, content_targets), "seconds": seconds[at],
                    "reached": at, "callback_total": callback_terms.get(n, {}).get("total")}
     return {"curve": curve, "seconds": seconds, "iterations": iterations, "wall": wall,
-            "rows": rows}
+            "rows": rows}, images
 
 
 def padded_mean_curve(curves: list[list[float]], length: int) -> list[float]:
@@ -257,6 +259,8 @@ def evaluate_network(spec: str, args, photos, contents, optimizers, gatys_cache)
         net_seconds = time.perf_counter() - t
         net_terms = evaluator.terms(output, content_targets)
         photo_terms = evaluator.terms(content, content_targets)
+        if args.save_images is not None:
+            im.save_image(output, args.save_images / f"{p.stem}_{name}_network.jpg")
 
         gkey = (key, str(style_path.resolve()), style.shape, str(p), args.size,
                 tuple(args.gatys_steps))
@@ -264,8 +268,12 @@ def evaluate_network(spec: str, args, photos, contents, optimizers, gatys_cache)
             log(f"  [{i}/{len(photos)}] {p.name} {content.shape[1]}x{content.shape[0]}: "
                 f"network {net_seconds:.2f} s, total {net_terms['total']:.4g}; "
                 f"Gatys L-BFGS {max(args.gatys_steps)} steps ...")
-            gatys_cache[gkey] = run_gatys(evaluator, content, content_targets, args.gatys_steps)
+            gatys_cache[gkey], images = run_gatys(evaluator, content, content_targets,
+                                                  args.gatys_steps)
             g = gatys_cache[gkey]
+            if args.save_images is not None:
+                for n, image in images.items():
+                    im.save_image(image, args.save_images / f"{p.stem}_{name}_gatys{n}.jpg")
             walls = [v["wall"] for v in gatys_cache.values()]
             left = args.gatys_runs_total - len(gatys_cache)
             log(f"      {g['iterations']} iterations in {g['wall']:.0f} s "
@@ -389,6 +397,10 @@ def build_parser() -> Parser:
                         "\"style_image\" name; keras_style/assets is the fallback)")
     p.add_argument("--threads", type=non_negative_int, default=0,
                    help="TensorFlow intra/inter-op threads (0: TensorFlow's default)")
+    p.add_argument("--save-images", type=Path, default=None, metavar="DIR",
+                   help="also save every network output and Gatys result compared, as "
+                        "PHOTO_NETWORK_network.jpg and PHOTO_NETWORK_gatysSTEPS.jpg (a Gatys "
+                        "run shared by several networks is saved under the first one's name)")
     p.add_argument("--json", type=Path, default=None,
                    help="also write every number (per photo, per-step curves) to this file")
     return p
@@ -405,6 +417,10 @@ def main_body(argv) -> int:
         parent = args.json.parent if str(args.json.parent) else Path(".")
         if not parent.is_dir():
             raise UsageError(f"--json {args.json}: folder {parent} does not exist.")
+    if args.save_images is not None:
+        if args.save_images.exists() and not args.save_images.is_dir():
+            raise UsageError(f"--save-images {args.save_images}: exists and is not a folder.")
+        args.save_images.mkdir(parents=True, exist_ok=True)
     load_start = os.getloadavg()
     from keras_style.cli import quiet_tensorflow
 

@@ -121,3 +121,18 @@ def load_benchmark():
             if added:
                 sys.path.remove(str(folder))
     return load
+
+
+@pytest.fixture
+def held_out_photos(tmp_path, asset_image):
+    """``held_out_photos(names)``: a photo folder with one 96×64 crop of the bundled photo per
+    name, and a holdout file listing them, as the benchmark scripts expect."""
+    def make(names):
+        folder = tmp_path / "photos"
+        folder.mkdir()
+        for i, name in enumerate(names):
+            asset_image.crop((i * 20, 0, i * 20 + 96, 64)).save(folder / name)
+        holdout = tmp_path / "holdout.txt"
+        holdout.write_text("# held out\n" + "\n".join(names) + "\n")
+        return folder, holdout
+    return make

@@ -110,18 +110,8 @@ def test_sentence_follows_the_numbers(sr):
     assert "1.00 dB higher" in text and "behind on neither" in text
 
 
-def _photo_folder(tmp_path, asset_image, names):
-    folder = tmp_path / "photos"
-    folder.mkdir()
-    for i, name in enumerate(names):
-        asset_image.crop((i * 20, 0, i * 20 + 96, 64)).save(folder / name)
-    holdout = tmp_path / "holdout.txt"
-    holdout.write_text("# held out\n" + "\n".join(names) + "\n")
-    return folder, holdout
-
-
-def test_a_missing_network_is_one_sentence_and_exit_2(sr, tmp_path, asset_image, capsys):
-    folder, holdout = _photo_folder(tmp_path, asset_image, ["a.png"])
+def test_a_missing_network_is_one_sentence_and_exit_2(sr, tmp_path, capsys, held_out_photos):
+    folder, holdout = held_out_photos(["a.png"])
     code = sr.main(["--photos", str(folder), "--holdout", str(holdout), "--no-crops",
                     "--pixel", str(tmp_path / "nothing_x{factor}"), "--factors", "4"])
     err = capsys.readouterr().err
@@ -130,8 +120,8 @@ def test_a_missing_network_is_one_sentence_and_exit_2(sr, tmp_path, asset_image,
     assert f"{tmp_path / 'nothing_x4'}" in err and "--skip-missing" in err
 
 
-def test_an_output_over_an_input_is_refused(sr, tmp_path, asset_image, capsys):
-    folder, holdout = _photo_folder(tmp_path, asset_image, ["a.png"])
+def test_an_output_over_an_input_is_refused(sr, tmp_path, capsys, held_out_photos):
+    folder, holdout = held_out_photos(["a.png"])
     code = sr.main(["--photos", str(folder), "--holdout", str(holdout), "--skip-missing",
                     "--crops", str(folder / "a.png")])
     assert code == 2 and "refusing to overwrite" in capsys.readouterr().err
@@ -140,9 +130,9 @@ def test_an_output_over_an_input_is_refused(sr, tmp_path, asset_image, capsys):
 
 @pytest.mark.vgg
 @pytest.mark.slow
-def test_tiny_run_writes_table_json_and_crops(sr, tmp_path, asset_image, capsys,
-                                              saved_sr_network):
-    folder, holdout = _photo_folder(tmp_path, asset_image, ["a.png", "b.png"])
+def test_tiny_run_writes_table_json_and_crops(sr, tmp_path, capsys,
+                                              saved_sr_network, held_out_photos):
+    folder, holdout = held_out_photos(["a.png", "b.png"])
     for kind, name in (("perceptual", "net_x4"), ("pixel", "net_x4_pixel")):
         # random last weights: an untrained network is exactly bicubic; this one is a bad one
         saved_sr_network(tmp_path, name, 4, scale=0.05, kind=kind, width=8, residual_blocks=1)
