@@ -13,6 +13,10 @@
                    inference instead of the tanh (a saturated tanh has no gradient, and
                    short trainings leave flat black blobs in dark regions).
 ``light``          ``johnson_up`` at half width (16-32-64 filters): about 4× fewer FLOPs.
+``light_skip``     ``light`` plus the photo itself added to the output, with the last
+                   convolution starting at zero: the untrained network returns the photo
+                   unchanged, and training learns the change the painting asks for (the
+                   trick that let our super-resolution networks learn on a CPU budget).
 =================  ===========================================================
 
 Every variant takes ``(None, None, None, 3)`` images in ``[0, 1]`` and returns images in
@@ -42,6 +46,7 @@ class Architecture:
     residual_blocks: int = 5
     padding: int = 40              # reflection padding at the input
     output: str = "tanh"           # "tanh" (the paper) | "linear" (clipped at inference)
+    skip: str = "none"             # "none" | "input": add the photo to the (linear) output
 
     def to_dict(self):
         return asdict(self)
@@ -53,6 +58,8 @@ ARCHITECTURES = {
     "johnson_up": Architecture(normalization="instance", upsampling="nearest", output="linear"),
     "light": Architecture(normalization="instance", upsampling="nearest", width=16,
                           output="linear"),
+    "light_skip": Architecture(normalization="instance", upsampling="nearest", width=16,
+                               output="linear", skip="input"),
 }
 
 
@@ -84,9 +91,14 @@ def _conv_block(x, filters, kernel, stride, norm, name, relu=True):
 def build_transformer(arch="johnson", name: str | None = None) -> keras.Model:
     """Build an untrained image transformation network of the named architecture."""
     a = get_architecture(arch)
+    if a.skip not in ("none", "input"):
+        raise ValueError(f"skip must be 'none' or 'input', got {a.skip!r}.")
+    if a.skip == "input" and a.output != "linear":
+        raise ValueError("skip='input' needs output='linear' (the photo is added before the "
+                         "final clip, which a tanh cannot express).")
     w = a.width
     inputs = keras.Input(shape=(None, None, 3), name="image")
-    x = PadToMultiple(4, name="pad_to_multiple")(inputs)
+    padded = x = PadToMultiple(4, name="pad_to_multiple")(inputs)
     x = ReflectionPadding2D(a.padding, name="reflection_pad")(x) if a.padding else x
     x = _conv_block(x, w, 9, 1, a.normalization, "down1")
     x = _conv_block(x, 2 * w, 3, 2, a.normalization, "down2")
@@ -106,7 +118,13 @@ def build_transformer(arch="johnson", name: str | None = None) -> keras.Model:
         x = make_normalization(a.normalization, name=f"up{i}_norm")(x)
         x = keras.layers.ReLU(name=f"up{i}_relu")(x)
     x = ReflectionPadding2D(4, name="out_pad")(x)
-    x = HalvesConv2D(3, 9, name="out_conv")(x)
+    zero = a.skip == "input"  # the residual starts at zero: the untrained network is identity
+    x = HalvesConv2D(3, 9, name="out_conv", kernel_initializer="zeros" if zero else
+                     "glorot_uniform")(x)
+    if a.skip == "input":
+        # LinearPixels maps v to (v + 1) / 2, so add the photo as 2·photo - 1
+        photo = keras.layers.Rescaling(2.0, offset=-1.0, name="skip_scale")(padded)
+        x = keras.layers.Add(name="skip_add")([x, photo])
     if a.output == "tanh":
         x = ScaledTanh(name="to_pixels")(x)
     elif a.output == "linear":

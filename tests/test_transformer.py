@@ -117,11 +117,14 @@ def test_architecture_variants_use_their_layers(models):
 
 def _perturb_normalization(model, seed):
     """Give normalization parameters and statistics non-default values, so a round trip
-    that forgot them would change the output."""
+    that forgot them would change the output (and a zero-initialized last convolution, as
+    ``light_skip`` has, small random weights: otherwise nothing reaches the output)."""
     rng = np.random.default_rng(seed)
     for v in model.weights:
         leaf = v.path.rsplit("/", 1)[-1]
-        if leaf in ("gamma", "moving_variance"):
+        if leaf == "kernel" and not np.any(np.asarray(v)):
+            v.assign(rng.normal(0, 0.05, v.shape).astype(v.dtype))
+        elif leaf in ("gamma", "moving_variance"):
             v.assign(rng.uniform(0.8, 1.2, v.shape).astype(v.dtype))
         elif leaf in ("beta", "moving_mean"):
             v.assign(rng.uniform(-0.1, 0.1, v.shape).astype(v.dtype))
@@ -161,6 +164,17 @@ def test_loading_johnson_weights_into_light_raises(models, tmp_path):
     models["johnson"].save_weights(path)
     with pytest.raises(ValueError):
         build_transformer("light").load_weights(path)
+
+
+def test_untrained_light_skip_returns_the_photo():
+    model = build_transformer("light_skip")
+    x = _rand(2, 50, 70, 3, seed=3)
+    np.testing.assert_allclose(np.asarray(model(x)), x, atol=1e-6)
+    assert model.count_params() == build_transformer("light").count_params()
+    with pytest.raises(ValueError, match="output='linear'"):
+        build_transformer(Architecture(skip="input"))  # the tanh default
+    with pytest.raises(ValueError, match="skip must be"):
+        build_transformer(Architecture(output="linear", skip="photo"))
 
 
 def test_get_architecture_and_min_input_size():
