@@ -1,6 +1,6 @@
 """Contact sheet for the README: photos × style networks in one image.
 
-    python benchmarks/contact_sheet.py                      # every shipped network
+    python benchmarks/contact_sheet.py                      # every shipped style network
     python benchmarks/contact_sheet.py --networks runs/a runs/b -o /tmp/sheet.jpg
 
 One row per photo, the original in the first column, then one column per network, under a
@@ -109,7 +109,7 @@ def build_parser() -> Parser:
                            "in the first column, one column per network under its name.")
     p.add_argument("--networks", nargs="+", default=None,
                    help="shipped network names or path prefixes of NAME.json + "
-                        "NAME.weights.h5; when not given, every shipped network")
+                        "NAME.weights.h5; when not given, every shipped style network")
     p.add_argument("--photos", nargs="+", type=Path, default=None,
                    help=f"photo files; when not given, the first {DEFAULT_COUNT} held-out "
                         f"photos of {DEFAULT_HOLDOUT.name} found in {DEFAULT_PHOTOS} "
@@ -145,7 +145,7 @@ def main_body(argv) -> int:
     from keras_style.networks import (apply, available_networks, load_model, min_side,
                                       read_metadata, resolve)
 
-    specs = args.networks if args.networks is not None else available_networks()
+    specs = args.networks if args.networks is not None else available_networks("style")
     if not specs:
         raise UsageError("no shipped networks (keras_style.networks.available_networks() is "
                          "empty); pass --networks PATH_PREFIX ...")

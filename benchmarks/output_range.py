@@ -82,10 +82,9 @@ def main_body(argv) -> int:
     setup_tensorflow(args.threads)
     import numpy as np
 
-    from keras_style.networks import available_networks, load_model, read_metadata, resolve
+    from keras_style.networks import available_networks, load_model
 
-    names = args.networks or [n for n in available_networks()
-                              if read_metadata(resolve(n)[0]).get("task", "style") == "style"]
+    names = args.networks or available_networks("style")
     images = {p.name: im.as_image(p, max_size=args.size) for p in photos}
     rows = []
     for name in names:

@@ -1,6 +1,6 @@
 """Quality report: each style network's perceptual loss next to Gatys L-BFGS optimization.
 
-    python benchmarks/quality.py                                  # every shipped network,
+    python benchmarks/quality.py                                  # every shipped style network,
                                                                   # every held-out photo, 512 px
     python benchmarks/quality.py --networks runs/mine --limit 2   # two photos, one network
 
@@ -381,7 +381,7 @@ def build_parser() -> Parser:
                            "optimization with the same loss after N steps; prints Markdown.")
     p.add_argument("--networks", nargs="+", default=None,
                    help="shipped network names or path prefixes of NAME.json + "
-                        "NAME.weights.h5; when not given, every shipped network")
+                        "NAME.weights.h5; when not given, every shipped style network")
     p.add_argument("--photos", type=Path, default=DEFAULT_PHOTOS,
                    help="folder of photos (searched recursively by file name)")
     p.add_argument("--holdout", type=Path, default=DEFAULT_HOLDOUT,
@@ -432,7 +432,7 @@ def main_body(argv) -> int:
         tf.config.threading.set_inter_op_parallelism_threads(args.threads)
     from keras_style.networks import available_networks, min_side, read_metadata, resolve
 
-    specs = args.networks if args.networks is not None else available_networks()
+    specs = args.networks if args.networks is not None else available_networks("style")
     if not specs:
         raise UsageError("no shipped networks (keras_style.networks.available_networks() is "
                          "empty); pass --networks PATH_PREFIX ...")

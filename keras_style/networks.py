@@ -37,11 +37,15 @@ def shipped_weights_dir() -> Path:
     return Path(str(resources.files("keras_style.weights")))
 
 
-def available_networks() -> list[str]:
-    """Names of the shipped networks (``NAME.json`` with a ``NAME.weights.h5`` beside)."""
+def available_networks(task: str | None = None) -> list[str]:
+    """Names of the shipped networks (``NAME.json`` with a ``NAME.weights.h5`` beside);
+    with ``task`` (``"style"`` or ``"super-resolution"``), only the networks for that task."""
     folder = shipped_weights_dir()
-    return sorted(p.name[: -len(".json")] for p in folder.glob("*.json")
-                  if (folder / (p.name[: -len(".json")] + ".weights.h5")).exists())
+    names = sorted(p.name[: -len(".json")] for p in folder.glob("*.json")
+                   if (folder / (p.name[: -len(".json")] + ".weights.h5")).exists())
+    if task is None:
+        return names
+    return [n for n in names if read_metadata(folder / f"{n}.json").get("task", "style") == task]
 
 
 def resolve(name_or_path) -> tuple[Path, Path]:

@@ -89,7 +89,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 
 from keras_style.image import as_image
-from keras_style.networks import read_metadata, resolve, shipped_weights_dir
+from keras_style.networks import shipped_weights_dir
 from keras_style.train import TrainConfig, train
 from keras_style.transformer import ARCHITECTURES, build_transformer
 
@@ -265,17 +265,15 @@ print(f"total loss: step {history['step'][0]} {history['total'][0]:.4g} → "
 # ## 3. The pretrained networks (the *Examples* slides)
 #
 # The talk showed *The Starry Night* (and Picasso's *The Muse*, still under copyright;
-# public-domain paintings stand in). `keras_style.available_networks()` lists the networks
+# public-domain paintings stand in). `keras_style.available_networks("style")` lists the style networks
 # shipped in `weights/`; each loads by name with `keras_style.load_model`, and
 # `keras_style.apply_network` runs it on an image of any size. The photos below are in
 # `weights/holdout.txt`: none of the networks trained on them.
 
 # %%
 shipped = {}
-for name in keras_style.available_networks():
-    meta = read_metadata(resolve(name)[0])  # the JSON: is it a style network?
-    if meta.get("task", "style") == "style":
-        shipped[name] = (keras_style.load_model(name), meta)
+for name in keras_style.available_networks("style"):
+    shipped[name] = keras_style.load_model(name, with_metadata=True)
 
 if shipped:
     for name, (model, meta) in shipped.items():

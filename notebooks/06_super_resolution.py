@@ -161,16 +161,14 @@ show_jpeg(fig)
 # %% [markdown]
 # ## 3. The shipped networks
 #
-# `keras_style.available_networks()` lists everything in `weights/`; the super-resolution
-# networks are those whose JSON says `"task": "super-resolution"`. Each one's JSON also
+# `keras_style.available_networks("super-resolution")` lists the super-resolution networks
+# in `weights/` (those whose JSON says `"task": "super-resolution"`). Each one's JSON also
 # records its factor and its loss: `perceptual` (feature reconstruction) or `pixel`.
 
 # %%
 networks = {}  # factor -> {loss kind -> (name, model)}
-for name in keras_style.available_networks():
+for name in keras_style.available_networks("super-resolution"):
     meta = read_metadata(resolve(name)[0])
-    if meta.get("task") != "super-resolution":
-        continue
     factor, kind = int(meta["architecture"]["factor"]), meta["loss"]["kind"]
     networks.setdefault(factor, {})[kind] = (name, keras_style.load_model(name))
     hp = meta.get("hyperparameters", {})

@@ -75,10 +75,13 @@ def test_unknown_name_lists_the_shipped_networks():
 
 
 def test_shipped_networks_load_by_name():
+    style, sr = available_networks("style"), available_networks("super-resolution")
+    assert sorted(style + sr) == available_networks()
     for name in available_networks():
         model, meta = load_model(name, with_metadata=True)
-        out = apply(model, _image(64, 64))
-        assert out.shape == (64, 64, 3) and meta["name"] == name
+        factor = meta["architecture"]["factor"] if name in sr else 1
+        out = apply(model, _image(64, 64), scale=factor)
+        assert out.shape == (64 * factor, 64 * factor, 3) and meta["name"] == name
 
 
 def test_tiled_and_whole_agree(saved):
