@@ -204,7 +204,13 @@ def _select_device(choice: str) -> str:
     return "/GPU:0" if gpus and choice != "cpu" else "/CPU:0"
 
 
-def train(cfg: TrainConfig, argv=None) -> int:
+def train(cfg: TrainConfig, argv=None, callback=None) -> int:
+    """Train one network as ``cfg`` says; return the exit code (0 when it was written).
+
+    ``callback(step, terms, wall_seconds)``, when given, is called after every step with
+    the step number, the loss terms of that step's batch (floats: ``content``, ``style``,
+    ``tv``, ``total``) and the training wall time so far, e.g. to plot the loss live.
+    """
     quiet_tensorflow()
     style_image = _validate(cfg)
     from keras_style.data import ImageFolder, read_list
@@ -338,6 +344,8 @@ def train(cfg: TrainConfig, argv=None) -> int:
                 wall += now - t_prev
                 t_prev = now
                 last = values
+                if callback is not None:
+                    callback(step, values, wall)
                 if bar is not None:
                     bar.update(1)
                     bar.set_postfix({k: f"{v:.3g}" for k, v in values.items()}, refresh=False)

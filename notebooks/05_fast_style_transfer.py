@@ -78,9 +78,6 @@ if FULL_QUALITY:
 # ## Setup
 
 # %%
-import contextlib
-import io
-import re
 import shutil
 import tempfile
 import time
@@ -191,9 +188,9 @@ for name, arch in ARCHITECTURES.items():
 # (`relu2_2`), style at `block1_conv2`, `block2_conv2`, `block3_conv3`, `block4_conv3`
 # (`relu1_2` … `relu4_3`, Johnson et al.'s layers), plus total variation.
 #
-# A handful of steps on tiny crops is all a notebook can afford; watch the loss fall. The
-# trainer prints one line per step, which we keep to plot. The held-out photos are excluded
-# from the training data, as for the shipped networks.
+# A handful of steps on tiny crops is all a notebook can afford; watch the loss fall.
+# `train(..., callback=...)` hands us every step's loss terms, which we keep to plot. The
+# held-out photos are excluded from the training data, as for the shipped networks.
 
 # %%
 shared_photos = next((d / "photos" for d in SHARED_DATA if (d / "photos").is_dir()), None)
@@ -212,25 +209,23 @@ config = TrainConfig(style=str(painting_path), data=str(data_dir), out=str(workd
                      holdout=str(holdout) if shared_photos is not None else None,
                      log_every=max(1, TRAIN_STEPS // 50), checkpoint_every=TRAIN_STEPS,
                      progress=False, seed=SEED)
-log = io.StringIO()
+history = {"step": []}
+
+
+def record(step, terms, wall_seconds):
+    history["step"].append(step)
+    for key, value in terms.items():
+        history.setdefault(key, []).append(value)
+
+
 t0 = time.perf_counter()
-with contextlib.redirect_stdout(log):
-    status = train(config)
+status = train(config, callback=record)
 train_seconds = time.perf_counter() - t0
 assert status == 0, status
-print(log.getvalue().strip())
-print(f"\n{TRAIN_STEPS} steps of {TRAIN_BATCH} × {TRAIN_SIZE}² crops from {data_dir.name}/ "
+print(f"{TRAIN_STEPS} steps of {TRAIN_BATCH} × {TRAIN_SIZE}² crops from {data_dir.name}/ "
       f"in {train_seconds:.1f} s (including loading VGG19 and tracing the training step)")
 
 # %%
-history = {}
-for line in log.getvalue().splitlines():
-    match = re.match(r"step (\d+)/\d+ (.*) wall=", line)
-    if match:
-        history.setdefault("step", []).append(int(match.group(1)))
-        for key, value in re.findall(r"(\w+)=(\S+)", match.group(2)):
-            history.setdefault(key, []).append(float(value))
-
 live = keras_style.load_model(workdir / "live")
 untrained = build_transformer("light")  # freshly initialized weights, for comparison
 photo = photos[0]

@@ -210,3 +210,19 @@ def test_help_documents_every_flag():
                  "--content-layers", "--style-layers", "--arch", "--checkpoint-dir", "--resume",
                  "--log-dir", "--seed", "--device", "--mixed-precision"):
         assert flag in text
+
+
+@pytest.mark.vgg
+@pytest.mark.slow
+def test_callback_sees_every_step_and_its_logged_terms(capsys, tmp_path, data_dir, style_image):
+    seen = []
+    cfg = train.parse_config(["--style", str(style_image), "--data", str(data_dir), "--out",
+                              str(tmp_path / "cb"), *TINY, "--steps", "3"])
+    assert train.train(cfg, callback=lambda *a: seen.append(a)) == 0
+    assert [s for s, _, _ in seen] == [1, 2, 3]
+    assert all(set(t) == {"content", "style", "tv", "total"} for _, t, _ in seen)
+    # the same numbers the log printed (to 4 significant digits)
+    assert [t["total"] for _, t, _ in seen] == pytest.approx(
+        _totals(capsys.readouterr().out), rel=1e-3)
+    walls = [w for _, _, w in seen]
+    assert walls == sorted(walls) and walls[0] > 0
