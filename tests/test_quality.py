@@ -26,7 +26,7 @@ def test_tiny_report_saves_the_images_it_scores(quality, tmp_path, held_out_phot
     shots, out = tmp_path / "shots", tmp_path / "q.json"
     code = quality.main(["--networks", "starry_night", "--photos", str(folder), "--holdout",
                          str(holdout), "--size", "96", "--gatys-steps", "1", "2",
-                         "--save-images", str(shots), "--json", str(out), "--threads", "1"])
+                         "--save-images", str(shots), "--json", str(out)])
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert "| network forward pass |" in captured.out
