@@ -17,12 +17,20 @@ from keras_style.cli import Parser, UsageError, formatter, positive_int, quiet_t
 PROG = "python -m keras_style.upscale"
 MIN_LOW_RES = 8
 MARGIN = 16  # tile context, low-resolution px: more than the networks' receptive field
+TILE_OUTPUT = 1024  # default tile side in *output* px: sr_x8 took 2.5 s for a 1024² output
+# but did not finish a 1536² one within 2 minutes (one machine, both cores), so tiles stay small
 
 
-def upscale_image(image, model="sr_x4", tile: int = 256, factor: int | None = None):
+def default_tile(factor: int) -> int:
+    """Tile side on the low-resolution input, so each output tile is about TILE_OUTPUT px."""
+    return max(2 * MARGIN + 8, TILE_OUTPUT // factor)
+
+
+def upscale_image(image, model="sr_x4", tile: int | None = None, factor: int | None = None):
     """Upscale one image (path, PIL image or ``[0, 1]`` array) with a network or its name.
 
-    ``factor`` may be given with a loaded ``model`` to skip working it out (one small call).
+    ``tile``: tile side on the input, px (default :func:`default_tile`). ``factor`` may be
+    given with a loaded ``model`` to skip working it out (one small call).
     """
     from keras_style import image as im
     from keras_style.networks import apply, load_model
@@ -33,7 +41,7 @@ def upscale_image(image, model="sr_x4", tile: int = 256, factor: int | None = No
     factor = factor or _factor(model, meta)
     arr = im.as_image(image) if not isinstance(image, (str, Path)) else \
         im.load_image(image, min_size=MIN_LOW_RES)
-    return apply(model, arr, tile=tile, margin=MARGIN, scale=factor)
+    return apply(model, arr, tile=tile or default_tile(factor), margin=MARGIN, scale=factor)
 
 
 def _factor(model, meta) -> int:
@@ -56,8 +64,9 @@ def _main(argv) -> int:
     p.add_argument("-o", "--output", default=None,
                    help="output file (one input) or existing folder (several); default: "
                         "NAME_xF.png in the current folder")
-    p.add_argument("--tile", type=positive_int, default=256,
-                   help="tile size on the low-resolution input, px")
+    p.add_argument("--tile", type=positive_int, default=None,
+                   help=f"tile size on the low-resolution input, px (default: {TILE_OUTPUT} "
+                        "divided by the factor)")
     args = p.parse_args(argv)
 
     from keras_style import image as im
@@ -84,7 +93,8 @@ def _main(argv) -> int:
     outs = [im.check_output_path(o, inputs) for o in outs]
     for path, out in zip(inputs, outs):
         low = im.load_image(path, min_size=MIN_LOW_RES)
-        im.save_image(apply(model, low, tile=args.tile, margin=MARGIN, scale=factor), out)
+        im.save_image(apply(model, low, tile=args.tile or default_tile(factor), margin=MARGIN,
+                            scale=factor), out)
         print(f"wrote {out}", file=sys.stderr)
     return 0
 

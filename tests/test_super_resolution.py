@@ -153,3 +153,11 @@ def test_train_sr_refuses_a_style_image_and_tiny_patches(tmp_path, photos, capsy
     code = train.main(["--task", "super-resolution", "--factor", "8", "--image-size", "32",
                        "--data", str(photos)])
     assert code == 2 and "--image-size" in capsys.readouterr().err
+
+
+def test_default_tile_keeps_output_tiles_near_1024_px():
+    from keras_style.upscale import MARGIN, TILE_OUTPUT, default_tile
+
+    for factor in (2, 4, 8):
+        tile = default_tile(factor)
+        assert tile * factor <= TILE_OUTPUT and tile > 2 * MARGIN  # apply() needs the latter
