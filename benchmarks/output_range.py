@@ -21,11 +21,12 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
-from keras_style.cli import (Parser, UsageError, formatter, non_negative_int,  # noqa: E402
+from keras_style.cli import (Parser, formatter, non_negative_int,  # noqa: E402
                              positive_int, run)
 
 from _common import (log, machine_line, markdown_table, setup_tensorflow,  # noqa: E402
                      tensorflow_info)
+from quality import holdout_photos  # noqa: E402  (the same held-out photo lookup)
 
 PROG = "python benchmarks/output_range.py"
 REPO = Path(__file__).resolve().parents[1]
@@ -66,17 +67,8 @@ def build_parser() -> Parser:
 def main_body(argv) -> int:
     args = build_parser().parse_args(argv)
     from keras_style import image as im
-    from keras_style.data import read_list
 
-    if not args.photos.is_dir():
-        raise UsageError(f"--photos {args.photos}: no such folder.")
-    if not args.holdout.is_file():
-        raise UsageError(f"--holdout {args.holdout}: no such file.")
-    by_name = {p.name: p for p in sorted(args.photos.rglob("*"))
-               if p.is_file() and p.suffix.lower() in im.IMAGE_SUFFIXES}
-    photos = [by_name[n] for n in read_list(args.holdout) if n in by_name][:args.limit]
-    if not photos:
-        raise UsageError(f"none of the photos of {args.holdout} is under {args.photos}.")
+    photos = holdout_photos(args.photos, args.holdout, args.limit)
 
     load_start = os.getloadavg()
     setup_tensorflow(args.threads)
