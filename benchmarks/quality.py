@@ -163,6 +163,62 @@ def crossing(curve: list[float], target: float) -> float | None:
     return None
 
 
+class GatysStore:
+    """A folder of finished Gatys runs, so a report can be rerun (with new or retrained
+    networks) without repeating hours of L-BFGS.  A run is found by a SHA-256 of everything
+    its numbers depend on: the loss configuration, the style image's pixels, the photo's
+    pixels at the report size and the recorded step counts.  Each run is ``KEY.json`` (the
+    record: curve, seconds, scored rows) and ``KEY_stepN.png`` (the image after N steps)."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    @staticmethod
+    def key(config_json: str, style, content, steps) -> str:
+        import hashlib
+        import numpy as np
+
+        h = hashlib.sha256()
+        h.update(config_json.encode())
+        for array in (style, content):
+            a = np.ascontiguousarray(array, dtype=np.float32)
+            h.update(repr(a.shape).encode())
+            h.update(a.tobytes())
+        h.update(repr(sorted(steps)).encode())
+        return h.hexdigest()[:32]
+
+    def get(self, config_json, style, content, steps):
+        path = self.folder / f"{self.key(config_json, style, content, steps)}.json"
+        if not path.is_file():
+            return None
+        try:
+            record = json.loads(path.read_text())
+            record["rows"] = {int(n): row for n, row in record["rows"].items()}
+        except (OSError, ValueError, KeyError, AttributeError) as exc:
+            log(f"{PROG}: warning: ignoring unreadable cached run {path} ({exc}).")
+            return None
+        return record
+
+    def put(self, config_json, style, content, steps, record, images) -> None:
+        from keras_style import image as im
+        from keras_style.files import atomic_path
+
+        stem = self.key(config_json, style, content, steps)
+        for n, image in images.items():
+            im.save_image(image, self.folder / f"{stem}_step{n}.png")
+        with atomic_path(self.folder / f"{stem}.json") as tmp:
+            tmp.write_text(json.dumps(record) + "\n")
+
+    def copy_image(self, config_json, style, content, steps, n, target: Path) -> None:
+        from keras_style import image as im
+
+        source = self.folder / f"{self.key(config_json, style, content, steps)}_step{n}.png"
+        if source.is_file():
+            im.save_image(im.load_image(source), target)
+        else:
+            log(f"{PROG}: note: {source} is missing; {target.name} not written.")
+
+
 class Evaluator:
     """Scores images with one PerceptualLoss (a GatysOptimizer's) for one style."""
 
@@ -217,6 +273,45 @@ def padded_mean_curve(curves: list[list[float]], length: int) -> list[float]:
     return [mean(col) for col in zip(*padded)]
 
 
+def gatys_record(args, gatys_cache, evaluator, key, style_path, style, photo, content,
+                 content_targets, stem, where) -> dict:
+    """The Gatys run for this loss, style and photo: from this report's earlier networks,
+    from ``--gatys-cache``, or optimized now (and stored there)."""
+    from keras_style import image as im
+
+    steps = args.gatys_steps
+    gkey = (key, str(style_path.resolve()), style.shape, str(photo), args.size, tuple(steps))
+    if gkey in gatys_cache:
+        log(where + "Gatys run shared with an earlier network (same loss, style and photo)")
+        return gatys_cache[gkey]
+    store = args.gatys_cache
+    record = store.get(key, style, content, steps) if store is not None else None
+    if record is not None:
+        log(where + f"Gatys run read from --gatys-cache {store.folder}")
+        if args.save_images is not None:
+            for n in steps:
+                store.copy_image(key, style, content, steps, n,
+                                 args.save_images / f"{stem}_gatys{n}.jpg")
+        gatys_cache[gkey] = record
+        return record
+    log(where + f"Gatys L-BFGS {max(steps)} steps ...")
+    record, images = run_gatys(evaluator, content, content_targets, steps)
+    gatys_cache[gkey] = record
+    if store is not None:
+        store.put(key, style, content, steps, record, images)
+    if args.save_images is not None:
+        for n, image in images.items():
+            im.save_image(image, args.save_images / f"{stem}_gatys{n}.jpg")
+    walls = [v["wall"] for v in gatys_cache.values()]
+    left = args.gatys_runs_total - len(gatys_cache)
+    log(f"      {record['iterations']} iterations in {record['wall']:.0f} s "
+        f"({record['seconds'][-1] / max(1, record['iterations']):.2f} s/iteration), total "
+        f"{record['curve'][0]:.4g} -> {record['curve'][-1]:.4g}"
+        + (f"; at most {left} more run(s), about {mean(walls) * left / 60:.0f} min"
+           if left > 0 else ""))
+    return record
+
+
 def evaluate_network(spec: str, args, photos, contents, optimizers, gatys_cache) -> dict:
     from keras_style import image as im
     from keras_style.gatys import GatysOptimizer
@@ -262,29 +357,10 @@ def evaluate_network(spec: str, args, photos, contents, optimizers, gatys_cache)
         if args.save_images is not None:
             im.save_image(output, args.save_images / f"{p.stem}_{name}_network.jpg")
 
-        gkey = (key, str(style_path.resolve()), style.shape, str(p), args.size,
-                tuple(args.gatys_steps))
-        if gkey not in gatys_cache:
-            log(f"  [{i}/{len(photos)}] {p.name} {content.shape[1]}x{content.shape[0]}: "
+        where = f"  [{i}/{len(photos)}] {p.name} {content.shape[1]}x{content.shape[0]}: " \
                 f"network {net_seconds:.2f} s, total {net_terms['total']:.4g}; "
-                f"Gatys L-BFGS {max(args.gatys_steps)} steps ...")
-            gatys_cache[gkey], images = run_gatys(evaluator, content, content_targets,
-                                                  args.gatys_steps)
-            g = gatys_cache[gkey]
-            if args.save_images is not None:
-                for n, image in images.items():
-                    im.save_image(image, args.save_images / f"{p.stem}_{name}_gatys{n}.jpg")
-            walls = [v["wall"] for v in gatys_cache.values()]
-            left = args.gatys_runs_total - len(gatys_cache)
-            log(f"      {g['iterations']} iterations in {g['wall']:.0f} s "
-                f"({g['seconds'][-1] / max(1, g['iterations']):.2f} s/iteration), total "
-                f"{g['curve'][0]:.4g} -> {g['curve'][-1]:.4g}"
-                + (f"; at most {left} more run(s), about {mean(walls) * left / 60:.0f} min"
-                   if left > 0 else ""))
-        else:
-            log(f"  [{i}/{len(photos)}] {p.name}: network {net_seconds:.2f} s; Gatys run "
-                "shared with an earlier network (same loss, style and photo)")
-        g = gatys_cache[gkey]
+        g = gatys_record(args, gatys_cache, evaluator, key, style_path, style, p, content,
+                         content_targets, f"{p.stem}_{name}", where)
         per_photo.append({"photo": p.name, "height": int(content.shape[0]),
                           "width": int(content.shape[1]), "network": net_terms,
                           "network_seconds": net_seconds, "photo_terms": photo_terms,
@@ -401,6 +477,10 @@ def build_parser() -> Parser:
                    help="also save every network output and Gatys result compared, as "
                         "PHOTO_NETWORK_network.jpg and PHOTO_NETWORK_gatysSTEPS.jpg (a Gatys "
                         "run shared by several networks is saved under the first one's name)")
+    p.add_argument("--gatys-cache", type=Path, default=None, metavar="DIR",
+                   help="keep every finished Gatys run in DIR (created if missing) and reuse "
+                        "a run whose loss, style image, photo, --size and --gatys-steps are "
+                        "all the same, instead of optimizing again")
     p.add_argument("--json", type=Path, default=None,
                    help="also write every number (per photo, per-step curves) to this file")
     return p
@@ -421,6 +501,11 @@ def main_body(argv) -> int:
         if args.save_images.exists() and not args.save_images.is_dir():
             raise UsageError(f"--save-images {args.save_images}: exists and is not a folder.")
         args.save_images.mkdir(parents=True, exist_ok=True)
+    if args.gatys_cache is not None:
+        if args.gatys_cache.exists() and not args.gatys_cache.is_dir():
+            raise UsageError(f"--gatys-cache {args.gatys_cache}: exists and is not a folder.")
+        args.gatys_cache.mkdir(parents=True, exist_ok=True)
+        args.gatys_cache = GatysStore(args.gatys_cache)
     load_start = os.getloadavg()
     from keras_style.cli import quiet_tensorflow
 

@@ -23,12 +23,13 @@ def test_crossing_interpolates_between_recorded_steps(quality):
 @pytest.mark.slow
 def test_tiny_report_saves_the_images_it_scores(quality, tmp_path, held_out_photos, capsys):
     folder, holdout = held_out_photos(["a.png"])
-    shots, out = tmp_path / "shots", tmp_path / "q.json"
-    code = quality.main(["--networks", "starry_night", "--photos", str(folder), "--holdout",
-                         str(holdout), "--size", "96", "--gatys-steps", "1", "2",
-                         "--save-images", str(shots), "--json", str(out)])
+    shots, out, cache = tmp_path / "shots", tmp_path / "q.json", tmp_path / "cache"
+    common = ["--networks", "starry_night", "--photos", str(folder), "--holdout", str(holdout),
+              "--size", "96", "--gatys-steps", "1", "2", "--gatys-cache", str(cache)]
+    code = quality.main(common + ["--save-images", str(shots), "--json", str(out)])
     captured = capsys.readouterr()
     assert code == 0, captured.err
+    assert "Gatys L-BFGS 2 steps ..." in captured.err
     assert "| network forward pass |" in captured.out
     data = json.loads(out.read_text())
     photo = data["networks"][0]["photos"][0]
@@ -41,9 +42,24 @@ def test_tiny_report_saves_the_images_it_scores(quality, tmp_path, held_out_phot
     with Image.open(shots / "a_starry_night_network.jpg") as img:
         assert img.size == (96, 64)
 
+    # the rerun reads the Gatys run from --gatys-cache: same numbers, same images written
+    shots2, out2 = tmp_path / "shots2", tmp_path / "q2.json"
+    assert quality.main(common + ["--save-images", str(shots2), "--json", str(out2)]) == 0
+    captured = capsys.readouterr()
+    assert "read from --gatys-cache" in captured.err and "steps ..." not in captured.err
+    again = json.loads(out2.read_text())["networks"][0]["photos"][0]
+    assert again["gatys"]["curve"] == photo["gatys"]["curve"]
+    assert again["gatys"]["rows"] == photo["gatys"]["rows"]
+    assert sorted(p.name for p in shots2.iterdir()) == names
 
-def test_save_images_over_a_file_is_refused(quality, tmp_path, capsys):
+    # a different step list is a different run: optimized again, not taken from the cache
+    assert quality.main(common[:-4] + ["1", "--gatys-cache", str(cache)]) == 0
+    assert "Gatys L-BFGS 1 steps ..." in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flag", ["--save-images", "--gatys-cache"])
+def test_a_folder_flag_over_a_file_is_refused(quality, tmp_path, capsys, flag):
     target = tmp_path / "taken"
     target.write_text("keep me")
-    assert quality.main(["--save-images", str(target)]) == 2
+    assert quality.main([flag, str(target)]) == 2
     assert "not a folder" in capsys.readouterr().err and target.read_text() == "keep me"
