@@ -156,3 +156,46 @@ def fit_text(draw, text: str, font, width: int, ellipsis: str = "…") -> str:
     while len(text) > 1 and w(text + ellipsis) > width:
         text = text[:-1]
     return text + ellipsis
+
+
+def photo_index(photos_dir) -> dict:
+    """Image files under ``photos_dir`` (recursively) by file name; the first in sorted
+    order wins when two folders hold the same name."""
+    from pathlib import Path
+
+    from keras_style import image as im
+
+    by_name = {}
+    for p in sorted(Path(photos_dir).rglob("*")):
+        if p.is_file() and p.suffix.lower() in im.IMAGE_SUFFIXES:
+            by_name.setdefault(p.name, p)
+    return by_name
+
+
+def holdout_photos(prog: str, photos_dir, holdout, limit: int = 0, by_name=None) -> list:
+    """The photos named in ``holdout`` (one per line, as ``keras_style.data.read_list``
+    reads it and ``train.py`` excludes them), found by file name under ``photos_dir``, in
+    the holdout file's order, at most ``limit`` (0: all).  Missing names are reported on
+    stderr as ``prog``'s note; a missing folder or file, or no photo found, is a
+    ``UsageError``."""
+    from pathlib import Path
+
+    from keras_style.cli import UsageError
+    from keras_style.data import read_list
+
+    photos_dir, holdout = Path(photos_dir), Path(holdout)
+    if not photos_dir.is_dir():
+        raise UsageError(f"--photos {photos_dir}: no such folder.")
+    if not holdout.is_file():
+        raise UsageError(f"--holdout {holdout}: no such file.")
+    if by_name is None:
+        by_name = photo_index(photos_dir)
+    names = [Path(n).name for n in read_list(holdout)]
+    missing = [n for n in names if n not in by_name]
+    if missing:
+        log(f"{prog}: note: {len(missing)} held-out photo(s) not found under {photos_dir}: "
+            + ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else ""))
+    found = [by_name[n] for n in names if n in by_name]
+    if not found:
+        raise UsageError(f"none of the {len(names)} photos of {holdout} is under {photos_dir}.")
+    return found[:limit] if limit else found

@@ -27,7 +27,7 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 from keras_style.cli import (Parser, UsageError, formatter, non_negative_int,  # noqa: E402
                              positive_int, run)
 
-from _common import fit_text, log  # noqa: E402
+from _common import fit_text, holdout_photos, log  # noqa: E402
 
 PROG = "python benchmarks/contact_sheet.py"
 REPO = Path(__file__).resolve().parents[1]
@@ -44,17 +44,12 @@ TEXT = (20, 20, 20)
 def default_photos(count: int = DEFAULT_COUNT) -> list[Path]:
     """The first ``count`` held-out photos present in the shared photo folder (by file
     name, recursively), else the bundled Colosseum photo."""
-    from keras_style import image as im
-    from keras_style.data import read_list
+    from keras_style.cli import UsageError
 
-    found = []
-    if DEFAULT_HOLDOUT.is_file() and DEFAULT_PHOTOS.is_dir():
-        by_name = {}
-        for p in sorted(DEFAULT_PHOTOS.rglob("*")):
-            if p.is_file() and p.suffix.lower() in im.IMAGE_SUFFIXES:
-                by_name.setdefault(p.name, p)
-        found = [by_name[Path(n).name] for n in read_list(DEFAULT_HOLDOUT)
-                 if Path(n).name in by_name][:count]
+    try:
+        found = holdout_photos(PROG, DEFAULT_PHOTOS, DEFAULT_HOLDOUT, count)
+    except UsageError:
+        found = []
     if not found:
         log(f"{PROG}: note: no held-out photo found in {DEFAULT_PHOTOS}; using the bundled "
             "colosseum.jpg.")

@@ -24,9 +24,8 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 from keras_style.cli import (Parser, formatter, non_negative_int,  # noqa: E402
                              positive_int, run)
 
-from _common import (log, machine_line, markdown_table, setup_tensorflow,  # noqa: E402
-                     tensorflow_info)
-from quality import holdout_photos  # noqa: E402  (the same held-out photo lookup)
+from _common import (holdout_photos, log, machine_line, markdown_table,  # noqa: E402
+                     setup_tensorflow, tensorflow_info)
 
 PROG = "python benchmarks/output_range.py"
 REPO = Path(__file__).resolve().parents[1]
@@ -68,7 +67,7 @@ def main_body(argv) -> int:
     args = build_parser().parse_args(argv)
     from keras_style import image as im
 
-    photos = holdout_photos(args.photos, args.holdout, args.limit)
+    photos = holdout_photos(PROG, args.photos, args.holdout, args.limit)
 
     load_start = os.getloadavg()
     setup_tensorflow(args.threads)

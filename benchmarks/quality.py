@@ -48,7 +48,8 @@ os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 from keras_style.cli import (Parser, UsageError, formatter, non_negative_int,  # noqa: E402
                              positive_int, run)
 
-from _common import cpu_description, fmt, log, machine_line, markdown_table, mean, tensorflow_info  # noqa: E402
+from _common import (cpu_description, fmt, holdout_photos, log, machine_line,  # noqa: E402
+                     markdown_table, mean, tensorflow_info)
 
 PROG = "python benchmarks/quality.py"
 REPO = Path(__file__).resolve().parents[1]
@@ -61,33 +62,6 @@ TERMS = ("content", "style", "tv", "total")
 
 
 # --- inputs -------------------------------------------------------------------------------
-
-def holdout_photos(photos_dir: Path, holdout: Path, limit: int | None) -> list[Path]:
-    """The held-out photos, found by file name under ``photos_dir`` (recursively, as
-    ``keras_style.data.find_images`` excludes them), in the order of the holdout file."""
-    from keras_style import image as im
-    from keras_style.data import read_list
-
-    if not photos_dir.is_dir():
-        raise UsageError(f"--photos {photos_dir}: no such folder.")
-    if not holdout.is_file():
-        raise UsageError(f"--holdout {holdout}: no such file.")
-    names = read_list(holdout)
-    by_name = {}
-    for p in sorted(photos_dir.rglob("*")):
-        if p.is_file() and p.suffix.lower() in im.IMAGE_SUFFIXES:
-            by_name.setdefault(p.name, p)
-    found, missing = [], []
-    for name in names:
-        (found if Path(name).name in by_name else missing).append(Path(name).name)
-    if missing:
-        log(f"{PROG}: note: {len(missing)} held-out photo(s) not found under {photos_dir}: "
-            + ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else ""))
-    if not found:
-        raise UsageError(f"none of the {len(names)} photos of {holdout} is under {photos_dir}.")
-    paths = [by_name[n] for n in found]
-    return paths[:limit] if limit else paths
-
 
 def loss_config_from_metadata(meta: dict, source: str):
     """The network's training loss, exactly as ``train.py`` built it, from its JSON."""
@@ -527,7 +501,7 @@ def main_body(argv) -> int:
         if meta.get("task", "style") == "style":
             need = max(need, min_side(meta))
     contents = {}
-    for p in holdout_photos(args.photos, args.holdout, None):
+    for p in holdout_photos(PROG, args.photos, args.holdout):
         image = im.load_image(p, max_size=args.size)
         if min(image.shape[:2]) < need:
             log(f"{PROG}: note: skipping {p.name}: {image.shape[1]}x{image.shape[0]} px at "

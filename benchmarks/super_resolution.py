@@ -84,8 +84,9 @@ from keras_style.cli import (Parser, UsageError, formatter, non_negative_int,  #
 from keras_style.cli import non_negative_float  # noqa: E402
 from keras_style.train import TrainConfig  # noqa: E402  (light: no TensorFlow at import)
 
-from _common import (cpu_description, fit_text, fmt, log, machine_line,  # noqa: E402
-                     markdown_table, mean, setup_tensorflow, tensorflow_info)
+from _common import (cpu_description, fit_text, fmt, holdout_photos, log,  # noqa: E402
+                     machine_line, markdown_table, mean, photo_index, setup_tensorflow,
+                     tensorflow_info)
 
 PROG = "python benchmarks/super_resolution.py"
 REPO = Path(__file__).resolve().parents[1]
@@ -171,32 +172,6 @@ def y_metrics(output, truth, border: int) -> dict:
 
 
 # --- inputs -------------------------------------------------------------------------------
-
-def photo_index(photos_dir: Path) -> dict:
-    from keras_style import image as im
-
-    by_name = {}
-    for p in sorted(photos_dir.rglob("*")):
-        if p.is_file() and p.suffix.lower() in im.IMAGE_SUFFIXES:
-            by_name.setdefault(p.name, p)
-    return by_name
-
-
-def holdout_photos(photos_dir: Path, holdout: Path, by_name: dict) -> list[Path]:
-    """The held-out photos, found by file name under ``photos_dir`` (recursively), in the
-    order of the holdout file."""
-    from keras_style.data import read_list
-
-    names = read_list(holdout)
-    found = [Path(n).name for n in names if Path(n).name in by_name]
-    missing = [Path(n).name for n in names if Path(n).name not in by_name]
-    if missing:
-        log(f"{PROG}: note: {len(missing)} held-out photo(s) not found under {photos_dir}: "
-            + ", ".join(missing[:5]) + (" ..." if len(missing) > 5 else ""))
-    if not found:
-        raise UsageError(f"none of the {len(names)} photos of {holdout} is under {photos_dir}.")
-    return [by_name[n] for n in found]
-
 
 def ground_truth(photo: np.ndarray, factor: int) -> np.ndarray:
     """``photo`` cut to multiples of ``factor`` (top-left corner kept, as ``degrade`` does)."""
@@ -538,7 +513,7 @@ def main_body(argv) -> int:
                     "its row is left out.")
 
     by_name = photo_index(args.photos)
-    candidates = holdout_photos(args.photos, args.holdout, by_name)
+    candidates = holdout_photos(PROG, args.photos, args.holdout, by_name=by_name)
     crop_path = None
     if not args.no_crops and args.crop_photo is not None:
         given = Path(args.crop_photo)
