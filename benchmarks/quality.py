@@ -82,7 +82,8 @@ def loss_config_from_metadata(meta: dict, source: str):
                           tv_weight=float(hp["tv_weight"]),
                           reduction=loss["reduction"],
                           gram_normalization=loss["gram_normalization"],
-                          pooling=loss.get("pooling", "max"))  # train.py: always max pooling
+                          pooling=loss.get("pooling", "max"),  # train.py: always max pooling
+                          style_tiles=int(loss.get("style_tiles", 1)))  # 1 before the flag
     except (KeyError, TypeError, ValueError, ZeroDivisionError) as exc:
         raise UsageError(f"{source}: cannot rebuild the training loss from the network JSON "
                          f"({type(exc).__name__}: {exc}).") from None

@@ -14,6 +14,13 @@ something together with their reduction:
     style: ``sum((G - A)^2) / (4 N^2 M^2)`` with the raw Gram matrix, ``N`` = channels,
     ``M`` = ``H*W`` — equal to ``mean((G/M - A/M)^2) / 4``.
 
+With ``style_tiles = n > 1`` the style term is *local*: each image's feature map is cut
+into an ``n x n`` grid of tiles (edges at ``floor(k * H / n)``) and every tile's Gram matrix
+is compared with the target; the term is the mean over the tiles.  A global Gram matrix can
+be matched by one saturated patch of the painting's dominant colour anywhere in the image;
+tiled Gram matrices ask every region to carry the painting's statistics.  ``n = 1`` is the
+usual global term, exactly.
+
 Total variation is the sum of absolute differences between neighbouring pixels of
 each image, averaged over the batch (``tf.image.total_variation``'s definition), so its
 size grows with the image's area; per-term values are averaged over the batch.
@@ -52,6 +59,24 @@ def style_loss(gram, target_gram, reduction: str = "mean"):
     raise ValueError(f"reduction must be one of {REDUCTIONS}, got {reduction!r}.")
 
 
+def tiled_style_loss(features, target_gram, tiles: int, normalization: str = "hw",
+                     reduction: str = "mean"):
+    """Mean of :func:`style_loss` over an ``tiles x tiles`` grid of the feature map (tile
+    edges at ``floor(k * H / tiles)``, so sizes need not divide); each tile's Gram matrix
+    is normalized by its own size.  ``tiles = 1`` is the global style loss."""
+    if tiles == 1:
+        return style_loss(gram_matrix(features, normalization), target_gram, reduction)
+    shape = ops.shape(features)
+    h, w = shape[1], shape[2]
+    total = ops.convert_to_tensor(0.0)
+    for i in range(tiles):
+        for j in range(tiles):
+            tile = features[:, (i * h) // tiles:((i + 1) * h) // tiles,
+                            (j * w) // tiles:((j + 1) * w) // tiles, :]
+            total = total + style_loss(gram_matrix(tile, normalization), target_gram, reduction)
+    return total / float(tiles * tiles)
+
+
 def total_variation_loss(images):
     """Sum of ``|x[i+1, j] - x[i, j]| + |x[i, j+1] - x[i, j]|`` per image, batch mean."""
     x = ops.cast(images, "float32")
@@ -78,6 +103,7 @@ class LossConfig:
     reduction: str = "mean"
     gram_normalization: str = "hw"
     pooling: str = "max"
+    style_tiles: int = 1
 
     def __post_init__(self):
         if self.reduction not in REDUCTIONS:
@@ -85,6 +111,8 @@ class LossConfig:
         for name in ("content_weight", "style_weight", "tv_weight"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative.")
+        if not isinstance(self.style_tiles, int) or self.style_tiles < 1:
+            raise ValueError(f"style_tiles must be a positive integer, got {self.style_tiles!r}.")
         if not self.style_layers and not self.content_layers:
             raise ValueError("the loss needs at least one content or style layer.")
 
@@ -183,8 +211,9 @@ class PerceptualLoss:
             content = content + w * content_loss(feats[name], content_targets[name], cfg.reduction)
         style = ops.convert_to_tensor(0.0)
         for name, w in cfg.style_layers.items():
-            gram = gram_matrix(feats[name], cfg.gram_normalization)
-            style = style + w * style_loss(gram, style_targets[name], cfg.reduction)
+            style = style + w * tiled_style_loss(feats[name], style_targets[name],
+                                                 cfg.style_tiles, cfg.gram_normalization,
+                                                 cfg.reduction)
         terms = {"content": cfg.content_weight * content, "style": cfg.style_weight * style}
         terms["tv"] = (cfg.tv_weight * total_variation_loss(generated) if cfg.tv_weight
                        else ops.convert_to_tensor(0.0))

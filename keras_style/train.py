@@ -52,6 +52,7 @@ class TrainConfig:
     tv_weight: float = 1e-2
     content_layers: tuple = JOHNSON_CONTENT_LAYERS
     style_layers: tuple = JOHNSON_STYLE_LAYERS
+    style_tiles: int = 1
     arch: str = "johnson"
     checkpoint_dir: str | None = None
     checkpoint_every: int = 100
@@ -116,6 +117,11 @@ def build_parser() -> Parser:
                    help="VGG19 layers for the content loss")
     p.add_argument("--style-layers", nargs="+", default=list(d.style_layers),
                    help="VGG19 layers for the style loss (equally weighted)")
+    p.add_argument("--style-tiles", type=positive_int, default=d.style_tiles,
+                   help="compare the Gram matrices of an N x N grid of tiles of each style "
+                        "layer with the painting's, instead of one Gram matrix per image: "
+                        "every region must carry the style, so a few saturated blobs no "
+                        "longer satisfy it (1: the papers' global Gram matrix)")
     p.add_argument("--arch", default=d.arch,
                    help="style network: johnson | johnson_in | johnson_up | light "
                         "(ignored for super-resolution)")
@@ -247,7 +253,7 @@ def train(cfg: TrainConfig, argv=None, callback=None) -> int:
                           style_layers={} if sr else equal_weights(cfg.style_layers),
                           content_weight=cfg.content_weight, style_weight=cfg.style_weight,
                           tv_weight=cfg.tv_weight, reduction="mean", gram_normalization="chw",
-                          pooling="max")
+                          pooling="max", style_tiles=cfg.style_tiles)
     with tf.device(device):
         if sr:
             architecture = sr_architecture(cfg.factor)
@@ -389,7 +395,8 @@ def train(cfg: TrainConfig, argv=None, callback=None) -> int:
                      "content_layers": list(cfg.content_layers),
                      "style_layers": [] if sr else list(cfg.style_layers),
                      "reduction": loss_cfg.reduction,
-                     "gram_normalization": loss_cfg.gram_normalization},
+                     "gram_normalization": loss_cfg.gram_normalization,
+                     "style_tiles": loss_cfg.style_tiles},
             "hyperparameters": {k: v for k, v in asdict(cfg).items()
                                 if k not in ("progress", "extra", "resume")},
             "command": PROG + " " + " ".join(sys.argv[1:] if argv is None else argv),

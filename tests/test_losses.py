@@ -5,7 +5,8 @@ import pytest
 
 from keras_style.layers import gram_matrix
 from keras_style.losses import (PRESETS, LossConfig, PerceptualLoss, content_loss,
-                                equal_weights, get_preset, style_loss, total_variation_loss)
+                                equal_weights, get_preset, style_loss, tiled_style_loss,
+                                total_variation_loss)
 from keras_style.vgg import loss_network
 
 RNG = np.random.default_rng(7)
@@ -100,6 +101,64 @@ def test_loss_config_validation_and_layers():
     changed = cfg.replace(style_weight=5.0, tv_weight=None)
     assert changed.style_weight == 5.0 and changed.tv_weight == cfg.tv_weight
     assert equal_weights(["a", "b", "c", "d"]) == {k: 0.25 for k in "abcd"}
+
+
+# --- tiled (local) style loss ---------------------------------------------------------
+
+def test_one_tile_is_the_global_style_loss():
+    feats, target = rand(2, 9, 11, 4), rand(1, 4, 4)
+    tiled = scalar(tiled_style_loss(feats, target, 1, "chw"))
+    assert tiled == scalar(style_loss(gram_matrix(feats, "chw"), target))
+
+
+def test_tiles_see_the_blob_that_the_global_gram_matrix_misses():
+    # the painting: channel 0 on a checkerboard, channel 1 on the other squares
+    yy, xx = np.mgrid[:8, :8]
+    checker = ((yy + xx) % 2).astype("float32")
+    painting = np.stack([checker, 1 - checker], -1)[None]
+    # the loophole: the same two "colours" in the same amounts, as one blob on the left
+    blob = np.zeros_like(painting)
+    blob[0, :, :4, 0], blob[0, :, 4:, 1] = 1.0, 1.0
+    target = gram_matrix(painting)
+    assert scalar(tiled_style_loss(blob, target, 1)) == pytest.approx(0.0, abs=1e-12)
+    assert scalar(tiled_style_loss(blob, target, 2)) > 0.01
+    assert scalar(tiled_style_loss(painting, target, 2)) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_tiles_cover_a_map_whose_size_they_do_not_divide():
+    # 7 x 5 in 3 x 3 tiles of unequal sizes: a uniform map gives every tile the global Gram
+    # matrix, and a map that is only non-zero in its last row and column is still seen
+    uniform = np.full((1, 7, 5, 2), 0.5, "float32")
+    target = rand(1, 2, 2)
+    assert scalar(tiled_style_loss(uniform, target, 3)) == pytest.approx(
+        scalar(style_loss(gram_matrix(uniform), target)), rel=1e-6)
+    corner = np.zeros((1, 7, 5, 2), "float32")
+    corner[0, -1, -1] = 1.0
+    zero_target = np.zeros((1, 2, 2), "float32")
+    assert scalar(tiled_style_loss(corner, zero_target, 3)) > 0
+
+
+def test_perceptual_loss_with_style_tiles_matches_numpy():
+    cfg = SMALL.replace(style_tiles=2)
+    loss = PerceptualLoss(cfg, network=loss_network(cfg.layers, weights=None))
+    style, generated = rand(1, 32, 40, 3), rand(1, 36, 36, 3)
+    feats_g = {k: np.asarray(v, np.float64) for k, v in loss.network(generated).items()}
+    feats_s = {k: np.asarray(v, np.float64) for k, v in loss.network(style).items()}
+    s_ref = 0.0
+    for name, w in cfg.style_layers.items():
+        fs = feats_s[name]
+        gs = np.einsum("bijc,bijd->bcd", fs, fs) / (fs.shape[1] * fs.shape[2])
+        fg = feats_g[name]
+        h, wd = fg.shape[1:3]
+        for i in range(2):
+            for j in range(2):
+                t = fg[:, i * h // 2:(i + 1) * h // 2, j * wd // 2:(j + 1) * wd // 2]
+                gt = np.einsum("bijc,bijd->bcd", t, t) / (t.shape[1] * t.shape[2])
+                s_ref += w * np.mean((gt - gs) ** 2) / 4
+    terms = loss(generated, loss.content_targets(generated), loss.style_targets(style))
+    assert scalar(terms["style"]) == pytest.approx(cfg.style_weight * s_ref, rel=1e-4)
+    with pytest.raises(ValueError, match="style_tiles"):
+        LossConfig(style_tiles=0)
 
 
 # --- PerceptualLoss with a weightless network ---------------------------------------

@@ -19,6 +19,15 @@ def test_crossing_interpolates_between_recorded_steps(quality):
     assert quality.crossing([], 1.0) is None
 
 
+def test_training_loss_rebuilt_from_the_json_keeps_the_style_tiles(quality):
+    meta = {"loss": {"content_layers": ["block2_conv2"], "style_layers": ["block1_conv2"],
+                     "reduction": "mean", "gram_normalization": "chw", "style_tiles": 3},
+            "hyperparameters": {"content_weight": 1.0, "style_weight": 2.0, "tv_weight": 0.0}}
+    assert quality.loss_config_from_metadata(meta, "x.json").style_tiles == 3
+    del meta["loss"]["style_tiles"]  # networks trained before the flag: global Gram matrices
+    assert quality.loss_config_from_metadata(meta, "x.json").style_tiles == 1
+
+
 @pytest.mark.vgg
 @pytest.mark.slow
 def test_tiny_report_saves_the_images_it_scores(quality, tmp_path, held_out_photos, capsys):

@@ -60,7 +60,7 @@ def _totals(stdout):
 def test_training_lowers_the_loss_and_writes_a_network(capsys, tmp_path, data_dir, style_image):
     out = tmp_path / "net"
     code, stdout, err = _train(capsys, style_image, data_dir, out, "--steps", "30",
-                               "--lr", "1e-2", "--checkpoint-every", "10")
+                               "--lr", "1e-2", "--checkpoint-every", "10", "--style-tiles", "2")
     assert code == 0, err
     totals = _totals(stdout)
     assert len(totals) == 30
@@ -71,6 +71,7 @@ def test_training_lowers_the_loss_and_writes_a_network(capsys, tmp_path, data_di
     assert "broken.jpg" in meta["skipped_files"][0]
     assert set(meta["final_loss"]) == {"content", "style", "tv", "total"}
     assert meta["hyperparameters"]["lr"] == 1e-2
+    assert meta["loss"]["style_tiles"] == 2  # the loss quality.py rebuilds
     assert (tmp_path / "net.weights.h5").stat().st_size > 0
     assert "skipped 1 unreadable file" in err
 
@@ -195,7 +196,8 @@ def test_image_size_too_small_for_the_padding(capsys, tmp_path, data_dir, style_
 
 
 @pytest.mark.parametrize("flag,value", [("--steps", "0"), ("--batch-size", "-1"),
-                                        ("--lr", "0"), ("--image-size", "abc")])
+                                        ("--lr", "0"), ("--image-size", "abc"),
+                                        ("--style-tiles", "0")])
 def test_nonsense_flags(capsys, tmp_path, data_dir, style_image, flag, value):
     with pytest.raises(SystemExit) as exc:
         train.main(["--style", str(style_image), "--data", str(data_dir), flag, value])
