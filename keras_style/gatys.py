@@ -177,6 +177,7 @@ def style_transfer(content, style, *, preset: str = "tutorial", size: int | None
                    steps: int | None = None, optimizer: str | None = None, init: str | None = None,
                    style_blend=None, style_scale: float = 1.0, content_weight: float | None = None,
                    style_weight: float | None = None, tv_weight: float | None = None,
+                   style_tiles: int | None = None,
                    learning_rate: float | None = None, preserve_color: str | None = None,
                    seed: int = 0, callback: Callable[[StepInfo], None] | None = None,
                    progress: bool = True, network=None, weights="imagenet") -> np.ndarray:
@@ -189,6 +190,9 @@ def style_transfer(content, style, *, preset: str = "tutorial", size: int | None
             at ``None`` takes the preset's value.
         size: long side of the output in pixels (the content image is resized).
         style_scale: each style image's long side is ``style_scale * size``.
+        style_tiles: ``n > 1`` matches the Gram matrices of an ``n x n`` grid of tiles
+            with the painting's, so every region carries the style (see
+            :mod:`keras_style.losses`); default 1, the papers' global Gram matrices.
         preserve_color: ``None``, ``"luminance"`` (transfer on luminance only, keep the
             photo's colours) or ``"histogram"`` (recolour the style images with the
             photo's colour statistics first).
@@ -197,7 +201,7 @@ def style_transfer(content, style, *, preset: str = "tutorial", size: int | None
     """
     p = get_preset(preset)
     config = p.loss.replace(content_weight=content_weight, style_weight=style_weight,
-                            tv_weight=tv_weight)
+                            tv_weight=tv_weight, style_tiles=style_tiles)
     size = p.size if size is None else int(size)
     steps = p.steps if steps is None else int(steps)
     if size < im.MIN_SIZE:

@@ -62,17 +62,24 @@ def style_loss(gram, target_gram, reduction: str = "mean"):
 def tiled_style_loss(features, target_gram, tiles: int, normalization: str = "hw",
                      reduction: str = "mean"):
     """Mean of :func:`style_loss` over an ``tiles x tiles`` grid of the feature map (tile
-    edges at ``floor(k * H / tiles)``, so sizes need not divide); each tile's Gram matrix
-    is normalized by its own size.  ``tiles = 1`` is the global style loss."""
+    edges at ``floor(k * H / tiles)``, so sizes need not divide; on a map with fewer rows or
+    columns than tiles, neighbouring tiles share them, each keeping at least one); each
+    tile's Gram matrix is normalized by its own size.  ``tiles = 1`` is the global style
+    loss."""
     if tiles == 1:
         return style_loss(gram_matrix(features, normalization), target_gram, reduction)
     shape = ops.shape(features)
-    h, w = shape[1], shape[2]
+
+    def span(k, size):
+        start = (k * size) // tiles
+        return start, ops.maximum((k + 1) * size // tiles, start + 1)
+
     total = ops.convert_to_tensor(0.0)
     for i in range(tiles):
+        h0, h1 = span(i, shape[1])
         for j in range(tiles):
-            tile = features[:, (i * h) // tiles:((i + 1) * h) // tiles,
-                            (j * w) // tiles:((j + 1) * w) // tiles, :]
+            w0, w1 = span(j, shape[2])
+            tile = features[:, h0:h1, w0:w1, :]
             total = total + style_loss(gram_matrix(tile, normalization), target_gram, reduction)
     return total / float(tiles * tiles)
 

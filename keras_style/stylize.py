@@ -44,6 +44,7 @@ class StylizeConfig:
     content_weight: float | None = None
     style_weight: float | None = None
     tv_weight: float | None = None
+    style_tiles: int | None = None
     style_scale: float = 1.0
     lr: float | None = None
     preserve_color: str | None = None
@@ -86,6 +87,10 @@ def build_parser() -> Parser:
                    help="default: the preset's")
     p.add_argument("--tv-weight", type=non_negative_float, default=None,
                    help="default: the preset's")
+    p.add_argument("--style-tiles", type=positive_int, default=None,
+                   help="match the painting's Gram matrices on an N x N grid of tiles, not "
+                        "once per image: the style spreads over the whole picture instead of "
+                        "gathering in a few patches (default: 1, the papers' global loss)")
     p.add_argument("--style-scale", type=positive_float, default=1.0,
                    help="style image size relative to --size")
     p.add_argument("--lr", type=positive_float, default=None,
@@ -230,7 +235,8 @@ def _with_optimization(cfg, contents, styles, outputs, demo) -> int:
             content, list(styles), preset=cfg.preset, size=size, steps=steps,
             optimizer=optimizer, init=cfg.init, style_blend=cfg.style_weights,
             style_scale=cfg.style_scale, content_weight=cfg.content_weight,
-            style_weight=cfg.style_weight, tv_weight=cfg.tv_weight, learning_rate=cfg.lr,
+            style_weight=cfg.style_weight, tv_weight=cfg.tv_weight,
+            style_tiles=cfg.style_tiles, learning_rate=cfg.lr,
             preserve_color=cfg.preserve_color, seed=cfg.seed, callback=callback,
             progress=cfg.progress, network=network)
         im.save_image(result, out)

@@ -106,3 +106,16 @@ def test_bad_arguments_raise_value_errors(photo, painting, tutorial_net):
 def test_a_network_with_the_wrong_pooling_is_refused(tutorial_net):
     with pytest.raises(ValueError, match="pooling"):
         GatysOptimizer(get_preset("gatys2016").loss, network=tutorial_net)
+
+
+def test_style_tiles_reach_the_optimized_loss(photo, painting, tutorial_net):
+    # the same start and steps; only the style term differs, and the callback reports it
+    styles = {}
+    for tiles in (1, 3):
+        seen = []
+        style_transfer(photo, painting, size=48, steps=2, optimizer="adam",
+                       network=tutorial_net, progress=False, style_tiles=tiles,
+                       callback=lambda info: seen.append(info.losses["style"]))
+        styles[tiles] = seen[0]
+    # a 3 x 3 grid of a photo is further from the painting's statistics than the whole photo
+    assert styles[3] > styles[1] > 0

@@ -136,6 +136,11 @@ def test_tiles_cover_a_map_whose_size_they_do_not_divide():
     corner[0, -1, -1] = 1.0
     zero_target = np.zeros((1, 2, 2), "float32")
     assert scalar(tiled_style_loss(corner, zero_target, 3)) > 0
+    # more tiles than rows (a deep layer of a small image): tiles share rows, none is empty
+    thin = rand(1, 2, 5, 2)
+    assert np.isfinite(scalar(tiled_style_loss(thin, target, 4)))
+    assert scalar(tiled_style_loss(np.full((1, 1, 1, 2), 0.5, "float32"), target, 3)) == \
+        pytest.approx(scalar(style_loss(gram_matrix(uniform), target)), rel=1e-6)
 
 
 def test_perceptual_loss_with_style_tiles_matches_numpy():

@@ -126,7 +126,8 @@ def test_output_folder_not_writable(capsys, photo, painting, tmp_path):
 
 @pytest.mark.parametrize("flag,value", [("--steps", "0"), ("--steps", "-3"), ("--size", "0"),
                                         ("--size", "-64"), ("--steps", "many"),
-                                        ("--style-scale", "0"), ("--tv-weight", "-1")])
+                                        ("--style-scale", "0"), ("--tv-weight", "-1"),
+                                        ("--style-tiles", "0")])
 def test_nonsense_numbers(capsys, photo, painting, flag, value):
     with pytest.raises(SystemExit) as exc:
         stylize.main([str(photo), "--style", str(painting), flag, value])
@@ -168,7 +169,8 @@ def test_help_lists_every_flag_with_defaults():
     text = stylize.build_parser().format_help()
     for flag in ("--style", "--style-weights", "--model", "--output", "--size", "--steps",
                  "--optimizer", "--preset", "--init", "--content-weight", "--style-weight",
-                 "--tv-weight", "--preserve-color", "--seed", "--save-every", "--style-scale"):
+                 "--tv-weight", "--preserve-color", "--seed", "--save-every", "--style-scale",
+                 "--style-tiles"):
         assert flag in text
     assert "default: tutorial" in text and "default: 0" in text
 
@@ -201,7 +203,7 @@ def test_gatys_run_with_two_styles_and_intermediates(capsys, tmp_path, photo, pa
     code, err = run_cli(capsys, photo, "--style", painting, "--style", second,
                         "--style-weights", "0.7", "0.3", "--size", "48", "--steps", "4",
                         "--optimizer", "lbfgs", "--save-every", "2", "--preserve-color",
-                        "luminance", "--no-progress", "-o", out)
+                        "luminance", "--style-tiles", "2", "--no-progress", "-o", out)
     assert code == 0, err
     assert out.exists() and (tmp_path / "blend_step0002.png").exists()
     assert not list(tmp_path.glob(".*.tmp"))
