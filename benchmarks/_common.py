@@ -136,9 +136,9 @@ def tensorflow_info() -> dict:
 
 
 def fmt_s(value, digits=3) -> str:
-    if value is None or value != value:
-        return "–"
-    return f"{value:.{digits}g}" if value < 100 else f"{value:.0f}"
+    """Seconds: like :func:`fmt` with ``digits`` digits, but whole seconds from 100 s on."""
+    return f"{value:.0f}" if value is not None and 100 <= value < float("inf") else \
+        fmt(value, digits)
 
 
 def spread(values) -> str:

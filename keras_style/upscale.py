@@ -77,7 +77,7 @@ def _main(argv) -> int:
     for path in inputs:
         im.load_image(path, min_size=MIN_LOW_RES)
     quiet_tensorflow()
-    from keras_style.networks import apply, load_model
+    from keras_style.networks import load_model
 
     model, meta = load_model(args.model, with_metadata=True)
     factor = _factor(model, meta)
@@ -93,8 +93,7 @@ def _main(argv) -> int:
     outs = [im.check_output_path(o, inputs) for o in outs]
     for path, out in zip(inputs, outs):
         low = im.load_image(path, min_size=MIN_LOW_RES)
-        im.save_image(apply(model, low, tile=args.tile or default_tile(factor), margin=MARGIN,
-                            scale=factor), out)
+        im.save_image(upscale_image(low, model, tile=args.tile, factor=factor), out)
         print(f"wrote {out}", file=sys.stderr)
     return 0
 
