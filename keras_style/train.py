@@ -164,6 +164,48 @@ def parse_config(argv) -> TrainConfig:
     return TrainConfig(**kw)
 
 
+# What a run may change when it resumes: where it writes, how long it runs, how it logs and
+# which hardware it uses. Every other TrainConfig field defines the training itself.
+RESUMABLE_CHANGES = ("out", "steps", "checkpoint_dir", "checkpoint_every", "resume", "log_dir",
+                     "log_every", "sample_every", "device", "threads", "progress", "extra")
+
+
+def run_identity(cfg: TrainConfig) -> dict:
+    """The fields that define a training run (paths resolved), as JSON-ready values."""
+    out = {}
+    for key, value in asdict(cfg).items():
+        if key in RESUMABLE_CHANGES:
+            continue
+        if key in ("style", "data", "holdout") and value:
+            value = str(Path(value).resolve())
+        out[key] = list(value) if isinstance(value, tuple) else value
+    return out
+
+
+def check_resume(cfg: TrainConfig, ckpt_dir: Path) -> dict:
+    """The saved progress of the run to resume; refuses flags that would change the run (a
+    network half trained with one loss and half with another, under the JSON of the last)."""
+    path = ckpt_dir / "progress.json"
+    if not path.exists():
+        return {}
+    try:
+        previous = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{path}: unreadable ({exc}); cannot resume from it.") from None
+    saved = previous.get("config")
+    if saved is None:  # written before runs recorded their settings
+        return previous
+    now = run_identity(cfg)
+    changed = [k for k in sorted(set(saved) | set(now)) if saved.get(k) != now.get(k)]
+    if changed:
+        flags = ", ".join(f"--{k.replace('_', '-')} (was {saved.get(k)!r}, now {now.get(k)!r})"
+                          for k in changed)
+        raise UsageError(f"--resume with different settings than the checkpointed run in "
+                         f"{ckpt_dir}: {flags}. Resume with the original settings, or start a "
+                         "new run in another --checkpoint-dir.")
+    return previous
+
+
 def _validate(cfg: TrainConfig):
     """Check the inputs before any training starts; return the style image (or None)."""
     from keras_style import image as im
@@ -225,6 +267,7 @@ def train(cfg: TrainConfig, argv=None, callback=None) -> int:
     data = ImageFolder(cfg.data, size=cfg.image_size, seed=cfg.seed, min_scale=cfg.min_scale,
                        exclude=exclude)
     ckpt_dir = cfg.ckpt_dir
+    previous = check_resume(cfg, ckpt_dir) if cfg.resume else {}
     if cfg.resume and not (ckpt_dir / "checkpoint").exists():
         raise UsageError(f"--resume: no checkpoint in {ckpt_dir}.")
 
@@ -309,9 +352,6 @@ def train(cfg: TrainConfig, argv=None, callback=None) -> int:
             val_images = model_input(np.stack([data.sample(10_000_000 + i) for i in range(3)]))
 
         meta_path = Path(f"{cfg.out}.json")
-        previous = {}
-        if cfg.resume and (ckpt_dir / "progress.json").exists():
-            previous = json.loads((ckpt_dir / "progress.json").read_text())
         wall = float(previous.get("wall_seconds", 0.0))
         bar = None
         if cfg.progress:
@@ -330,7 +370,7 @@ def train(cfg: TrainConfig, argv=None, callback=None) -> int:
             manager.save(checkpoint_number=int(step_var.numpy()))
             tmp = ckpt_dir / "progress.json.tmp"
             tmp.write_text(json.dumps({"step": int(step_var.numpy()), "wall_seconds": wall,
-                                       "last_terms": last}))
+                                       "last_terms": last, "config": run_identity(cfg)}))
             tmp.replace(ckpt_dir / "progress.json")
 
         last = previous.get("last_terms", {})

@@ -99,6 +99,17 @@ def test_resume_continues_exactly(capsys, tmp_path, data_dir, style_image):
         np.testing.assert_allclose(wa, wb, rtol=1e-4, atol=1e-5)
     assert json.loads((tmp_path / "split.json").read_text())["steps"] == 4
 
+    # resuming with a different loss would mix two trainings under one JSON: refused, and the
+    # checkpoints and the network written before are left as they were
+    before = sorted((tmp_path / "split_ckpt").iterdir())
+    network = (tmp_path / "split.weights.h5").read_bytes()
+    code, _, err = _train(capsys, style_image, data_dir, tmp_path / "split", "--steps", "6",
+                          "--checkpoint-every", "2", "--resume", "--style-weight", "3",
+                          "--style-tiles", "2")
+    _one_error(code, err, "--style-weight (was 10.0, now 3.0)", "--style-tiles (was 1, now 2)")
+    assert sorted((tmp_path / "split_ckpt").iterdir()) == before
+    assert (tmp_path / "split.weights.h5").read_bytes() == network
+
 
 @pytest.mark.vgg
 @pytest.mark.slow
