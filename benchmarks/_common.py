@@ -199,3 +199,23 @@ def holdout_photos(prog: str, photos_dir, holdout, limit: int = 0, by_name=None)
     if not found:
         raise UsageError(f"none of the {len(names)} photos of {holdout} is under {photos_dir}.")
     return found[:limit] if limit else found
+
+
+def add_held_out_arguments(parser, repo, limit: int = 4, size: int = 256):
+    """``--photos``, ``--holdout``, ``--limit``, ``--size`` and ``--threads`` as the scripts
+    that run networks on the first held-out photos share them (defaults: the shared photo
+    folder beside the repository ``repo`` and its ``weights/holdout.txt``)."""
+    from pathlib import Path
+
+    from keras_style.cli import non_negative_int, positive_int
+
+    parser.add_argument("--photos", type=Path, default=Path(repo).parent / "shared" / "data"
+                        / "photos", help="folder of photos")
+    parser.add_argument("--holdout", type=Path, default=Path(repo) / "weights" / "holdout.txt",
+                        help="held-out photo names, one per line")
+    parser.add_argument("--limit", type=positive_int, default=limit,
+                        help="number of held-out photos")
+    parser.add_argument("--size", type=positive_int, default=size,
+                        help="long side of the photos, px")
+    parser.add_argument("--threads", type=non_negative_int, default=0,
+                        help="TensorFlow threads (0: TensorFlow's default)")

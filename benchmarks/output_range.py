@@ -21,16 +21,13 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
-from keras_style.cli import (Parser, formatter, non_negative_int,  # noqa: E402
-                             positive_int, run)
+from keras_style.cli import Parser, formatter, run  # noqa: E402
 
-from _common import (holdout_photos, log, machine_line, markdown_table,  # noqa: E402
-                     setup_tensorflow, tensorflow_info)
+from _common import (add_held_out_arguments, holdout_photos, log, machine_line,  # noqa: E402
+                     markdown_table, setup_tensorflow, tensorflow_info)
 
 PROG = "python benchmarks/output_range.py"
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT_PHOTOS = REPO.parent / "shared" / "data" / "photos"
-DEFAULT_HOLDOUT = REPO / "weights" / "holdout.txt"
 
 
 def raw_output_model(model):
@@ -53,13 +50,7 @@ def build_parser() -> Parser:
                formatter_class=formatter)
     p.add_argument("--networks", nargs="+", default=None,
                    help="shipped names or NAME prefixes (default: every shipped style network)")
-    p.add_argument("--photos", type=Path, default=DEFAULT_PHOTOS, help="folder of photos")
-    p.add_argument("--holdout", type=Path, default=DEFAULT_HOLDOUT,
-                   help="held-out photo names, one per line")
-    p.add_argument("--limit", type=positive_int, default=4, help="number of held-out photos")
-    p.add_argument("--size", type=positive_int, default=256, help="long side of the photos, px")
-    p.add_argument("--threads", type=non_negative_int, default=0,
-                   help="TensorFlow threads (0: TensorFlow's default)")
+    add_held_out_arguments(p, REPO)
     return p
 
 

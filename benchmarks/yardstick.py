@@ -31,17 +31,14 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
 
-from keras_style.cli import (Parser, UsageError, formatter, non_negative_int,  # noqa: E402
-                             positive_int, run)
+from keras_style.cli import Parser, UsageError, formatter, positive_int, run  # noqa: E402
 
-from _common import (fmt, holdout_photos, log, machine_line, markdown_table, mean,  # noqa: E402
-                     setup_tensorflow, tensorflow_info)
+from _common import (add_held_out_arguments, fmt, holdout_photos, log,  # noqa: E402
+                     machine_line, markdown_table, mean, setup_tensorflow, tensorflow_info)
 
 PROG = "python benchmarks/yardstick.py"
 REPO = Path(__file__).resolve().parents[1]
-DEFAULT_PHOTOS = REPO.parent / "shared" / "data" / "photos"
 DEFAULT_STYLES = REPO.parent / "shared" / "data" / "styles"
-DEFAULT_HOLDOUT = REPO / "weights" / "holdout.txt"
 CONTENT_LAYER = "block2_conv2"
 STYLE_LAYERS = ("block1_conv2", "block2_conv2", "block3_conv3", "block4_conv3")
 COLUMNS = ("content", "style, global", "style, 2×2 tiles")
@@ -96,13 +93,7 @@ def build_parser() -> Parser:
                    help="folder of paintings for --style given by name")
     p.add_argument("--style-size", type=positive_int, default=256,
                    help="long side of the painting, px")
-    p.add_argument("--photos", type=Path, default=DEFAULT_PHOTOS, help="folder of photos")
-    p.add_argument("--holdout", type=Path, default=DEFAULT_HOLDOUT,
-                   help="held-out photo names, one per line")
-    p.add_argument("--limit", type=positive_int, default=4, help="number of held-out photos")
-    p.add_argument("--size", type=positive_int, default=256, help="long side of the photos, px")
-    p.add_argument("--threads", type=non_negative_int, default=0,
-                   help="TensorFlow threads (0: TensorFlow's default)")
+    add_held_out_arguments(p, REPO)
     return p
 
 
