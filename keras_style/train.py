@@ -171,15 +171,10 @@ RESUMABLE_CHANGES = ("out", "steps", "checkpoint_dir", "checkpoint_every", "resu
 
 
 def run_identity(cfg: TrainConfig) -> dict:
-    """The fields that define a training run (paths resolved), as JSON-ready values."""
-    out = {}
-    for key, value in asdict(cfg).items():
-        if key in RESUMABLE_CHANGES:
-            continue
-        if key in ("style", "data", "holdout") and value:
-            value = str(Path(value).resolve())
-        out[key] = list(value) if isinstance(value, tuple) else value
-    return out
+    """The fields that define a training run, as JSON-ready values.  Paths stay as given, so
+    the same command resumes in a clone moved elsewhere (or on another machine)."""
+    return {key: list(value) if isinstance(value, tuple) else value
+            for key, value in asdict(cfg).items() if key not in RESUMABLE_CHANGES}
 
 
 def check_resume(cfg: TrainConfig, ckpt_dir: Path) -> dict:
