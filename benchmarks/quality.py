@@ -162,8 +162,8 @@ class GatysStore:
         h.update(repr(sorted(steps)).encode())
         return h.hexdigest()[:32]
 
-    def get(self, config_json, style, content, steps):
-        path = self.folder / f"{self.key(config_json, style, content, steps)}.json"
+    def get(self, stem: str):
+        path = self.folder / f"{stem}.json"
         if not path.is_file():
             return None
         try:
@@ -174,20 +174,19 @@ class GatysStore:
             return None
         return record
 
-    def put(self, config_json, style, content, steps, record, images) -> None:
+    def put(self, stem: str, record, images) -> None:
         from keras_style import image as im
         from keras_style.files import atomic_path
 
-        stem = self.key(config_json, style, content, steps)
         for n, image in images.items():
             im.save_image(image, self.folder / f"{stem}_step{n}.png")
         with atomic_path(self.folder / f"{stem}.json") as tmp:
             tmp.write_text(json.dumps(record) + "\n")
 
-    def copy_image(self, config_json, style, content, steps, n, target: Path) -> None:
+    def copy_image(self, stem: str, n, target: Path) -> None:
         from keras_style import image as im
 
-        source = self.folder / f"{self.key(config_json, style, content, steps)}_step{n}.png"
+        source = self.folder / f"{stem}_step{n}.png"
         if source.is_file():
             im.save_image(im.load_image(source), target)
         else:
@@ -249,7 +248,7 @@ def padded_mean_curve(curves: list[list[float]], length: int) -> list[float]:
 
 
 def gatys_record(args, gatys_cache, evaluator, key, style_path, style, photo, content,
-                 content_targets, stem, where) -> dict:
+                 content_targets, prefix, where) -> dict:
     """The Gatys run for this loss, style and photo: from this report's earlier networks,
     from ``--gatys-cache``, or optimized now (and stored there)."""
     from keras_style import image as im
@@ -260,23 +259,23 @@ def gatys_record(args, gatys_cache, evaluator, key, style_path, style, photo, co
         log(where + "Gatys run shared with an earlier network (same loss, style and photo)")
         return gatys_cache[gkey]
     store = args.gatys_cache
-    record = store.get(key, style, content, steps) if store is not None else None
+    stem = store.key(key, style, content, steps) if store is not None else None
+    record = store.get(stem) if store is not None else None
     if record is not None:
         log(where + f"Gatys run read from --gatys-cache {store.folder}")
         if args.save_images is not None:
             for n in steps:
-                store.copy_image(key, style, content, steps, n,
-                                 args.save_images / f"{stem}_gatys{n}.jpg")
+                store.copy_image(stem, n, args.save_images / f"{prefix}_gatys{n}.jpg")
         gatys_cache[gkey] = record
         return record
     log(where + f"Gatys L-BFGS {max(steps)} steps ...")
     record, images = run_gatys(evaluator, content, content_targets, steps)
     gatys_cache[gkey] = record
     if store is not None:
-        store.put(key, style, content, steps, record, images)
+        store.put(stem, record, images)
     if args.save_images is not None:
         for n, image in images.items():
-            im.save_image(image, args.save_images / f"{stem}_gatys{n}.jpg")
+            im.save_image(image, args.save_images / f"{prefix}_gatys{n}.jpg")
     walls = [v["wall"] for v in gatys_cache.values()]
     left = args.gatys_runs_total - len(gatys_cache)
     log(f"      {record['iterations']} iterations in {record['wall']:.0f} s "
