@@ -4,7 +4,7 @@
     python benchmarks/fast.py --archs light --sizes 64 --train-size 64 --batch-size 1 \
         --repeats 2 --train-steps 2                             # a smoke test
 
-For each architecture of :data:`keras_style.transformer.ARCHITECTURES` (untrained weights:
+For each architecture of :data:`keras_style.nets.johnson.ARCHITECTURES` (untrained weights:
 speed does not depend on their values) and each size, a fresh subprocess (this script
 re-invokes itself with ``--one``, so every row's peak RSS is its own) measures:
 
@@ -86,7 +86,7 @@ def measure_inference(job) -> dict:
 
     from keras_style import image as im
     from keras_style.networks import apply
-    from keras_style.transformer import build_transformer
+    from keras_style.nets.johnson import build_transformer
 
     size = job["size"]
     image = im.resize(im.load_image(job["content"]), (size, size))
@@ -132,7 +132,7 @@ def measure_training(job) -> dict:
     from keras_style import image as im
     from keras_style.losses import LossConfig, PerceptualLoss, equal_weights
     from keras_style.train import TrainConfig
-    from keras_style.transformer import build_transformer
+    from keras_style.nets.johnson import build_transformer
 
     d = TrainConfig(style=job["style"], data="", arch=job["arch"], image_size=job["size"],
                     batch_size=job["batch_size"])
@@ -192,7 +192,7 @@ def build_parser() -> Parser:
                            "fast style networks, each configuration in a fresh process; prints "
                            "Markdown tables.")
     p.add_argument("--archs", nargs="+", default=["all"],
-                   help="architectures (keys of keras_style.transformer.ARCHITECTURES), or all")
+                   help="architectures (keys of keras_style.nets.johnson.ARCHITECTURES), or all")
     p.add_argument("--sizes", type=positive_int, nargs="+", default=[256, 512, 1024],
                    help="inference image sides (square, batch 1), px")
     p.add_argument("--repeats", type=positive_int, default=5,
@@ -229,8 +229,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if args.one:
         return one(args.one)
-    setup_tensorflow(0)  # keras_style.transformer imports Keras: import TensorFlow quietly
-    from keras_style.transformer import ARCHITECTURES, min_input_size
+    setup_tensorflow(0)  # keras_style.nets.johnson imports Keras: import TensorFlow quietly
+    from keras_style.nets.johnson import ARCHITECTURES, min_input_size
 
     archs = list(ARCHITECTURES) if args.archs == ["all"] else args.archs
     for a in archs:

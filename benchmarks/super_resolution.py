@@ -93,7 +93,7 @@ REPO = Path(__file__).resolve().parents[1]
 DEFAULT_PHOTOS = REPO.parent / "shared" / "data" / "photos"
 DEFAULT_HOLDOUT = REPO / "weights" / "holdout.txt"
 DEFAULT_CROPS = REPO / "docs" / "super_resolution.jpg"
-SR_FACTORS = (2, 4, 8)  # keras_style.transformer.SR_FACTORS (not imported: it loads TensorFlow)
+SR_FACTORS = (2, 4, 8)  # keras_style.nets.superres.SR_FACTORS (not imported: it loads TensorFlow)
 METHODS = ("bicubic", "pixel", "perceptual")
 LABELS = {"bicubic": "bicubic", "pixel": "pixel loss", "perceptual": "perceptual loss"}
 

@@ -16,7 +16,7 @@ import inspect
 
 import keras_style  # noqa: F401  (sets the TensorFlow environment first)
 from keras_style.networks import apply
-from keras_style.transformer import build_transformer
+from keras_style.nets.johnson import build_transformer
 
 from _common import setup_tensorflow
 

@@ -31,7 +31,7 @@ _EXPORTS = {
     "load_model": "keras_style.networks",
     "available_networks": "keras_style.networks",
     "apply_network": "keras_style.networks",
-    "build_transformer": "keras_style.transformer",
+    "build_transformer": "keras_style.nets.johnson",
     "loss_network": "keras_style.vgg",
     "upscale_image": "keras_style.upscale",
 }
@@ -39,7 +39,8 @@ __all__ = sorted(_EXPORTS)
 
 
 _SUBMODULES = {"cli", "data", "errors", "export", "files", "gatys", "image", "layers", "losses",
-               "networks", "stylize", "train", "transformer", "upscale", "vgg", "vgg_weights"}
+               "nets", "networks", "notebook", "fetch_vgg", "stylize", "train", "upscale", "vgg",
+               "vgg_weights"}
 
 
 def __getattr__(name):

@@ -24,7 +24,7 @@ import tensorflow as tf
 from keras_style import image as im
 from keras_style.losses import LossConfig, PerceptualLoss, get_preset
 
-INITS = ("content", "noise", "style")
+INITS = ("content", "noise", "style", "arbitrary")
 OPTIMIZERS = ("lbfgs", "adam")
 
 
@@ -50,7 +50,11 @@ def _luminance_inputs(content: np.ndarray, styles: list[np.ndarray]):
     return np.repeat(yc[..., None], 3, axis=-1), gray
 
 
-def _initial_image(init: str, content: np.ndarray, styles: list[np.ndarray], seed: int):
+def _initial_image(init, content: np.ndarray, styles: list[np.ndarray], seed: int):
+    if isinstance(init, np.ndarray):  # a starting image of one's own (e.g. a network's)
+        start = np.asarray(init, np.float32)
+        return start.copy() if start.shape == content.shape else im.resize(start,
+                                                                           content.shape[:2])
     if init == "content":
         return content.copy()
     if init == "style":
@@ -193,6 +197,9 @@ def style_transfer(content, style, *, preset: str = "tutorial", size: int | None
         style_tiles: ``n > 1`` matches the Gram matrices of an ``n x n`` grid of tiles
             with the painting's, so every region carries the style (see
             :mod:`keras_style.losses`); default 1, the papers' global Gram matrices.
+        init: ``"content"``, ``"noise"``, ``"style"``, ``"arbitrary"`` (start from the
+            arbitrary network's result: a finished-looking picture from step 0) or an
+            image array; default the preset's.
         preserve_color: ``None``, ``"luminance"`` (transfer on luminance only, keep the
             photo's colours) or ``"histogram"`` (recolour the style images with the
             photo's colour statistics first).
@@ -221,9 +228,14 @@ def style_transfer(content, style, *, preset: str = "tutorial", size: int | None
     if preserve_color == "luminance":
         work_content, style_imgs = _luminance_inputs(content_img, style_imgs)
 
+    init = init or p.init
+    if isinstance(init, str) and init == "arbitrary":
+        # warm start: the arbitrary network's one-pass result for the same inputs
+        from keras_style.pretrained import arbitrary_stylize
+        init = arbitrary_stylize(work_content, style_imgs, weights=style_blend, size=None)
     optimizer_ = GatysOptimizer(config, network=network, weights=weights)
     result = optimizer_.run(work_content, style_imgs, steps=steps,
-                            optimizer=optimizer or p.optimizer, init=init or p.init,
+                            optimizer=optimizer or p.optimizer, init=init,
                             blend=style_blend,
                             learning_rate=p.learning_rate if learning_rate is None else learning_rate,
                             beta_1=p.beta_1, epsilon=p.epsilon, seed=seed, callback=callback,

@@ -87,15 +87,20 @@ class InstanceNormalization(keras.layers.Layer):
         self.beta = (self.add_weight(shape=(channels,), initializer="zeros", name="beta")
                      if self.center else None)
 
-    def call(self, inputs):
-        x = ops.cast(inputs, "float32")
+    def normalize(self, x):
+        """``(x - mean) / sqrt(var + epsilon)`` in float32, with the statistics of ``x`` (or
+        the fixed ones, when tiling), recording them when asked."""
+        x = ops.cast(x, "float32")
         if self.fixed_statistics is not None:
             mean, var = self.fixed_statistics
         else:
             mean, var = ops.moments(x, axes=(1, 2), keepdims=True)
             if self.record_statistics:
                 self.recorded_statistics = (mean, var)
-        y = (x - mean) * ops.rsqrt(var + self.epsilon)
+        return (x - mean) * ops.rsqrt(var + self.epsilon)
+
+    def call(self, inputs):
+        y = self.normalize(inputs)
         if self.gamma is not None:
             y = y * ops.cast(self.gamma, "float32")
         if self.beta is not None:
@@ -108,6 +113,91 @@ class InstanceNormalization(keras.layers.Layer):
     def get_config(self):
         return {**super().get_config(), "epsilon": self.epsilon, "center": self.center,
                 "scale": self.scale}
+
+
+@_register
+class ConditionalInstanceNormalization(InstanceNormalization):
+    """Instance normalization whose scale and shift come from a style, not from weights.
+
+    Called on ``[x, scale, shift]``: ``x`` is ``(batch, height, width, channels)``,
+    ``scale`` and ``shift`` are ``(batch, channels)`` (one row per image), and the result
+    is ``scale * (x - mean_hw(x)) / sqrt(var_hw(x) + epsilon) + shift``.  This is the
+    layer that lets one network paint many styles: Dumoulin et al. (2017) keep a table of
+    scales and shifts, one row per style (a mix of rows mixes the styles); Ghiasi et al.
+    (2017) predict them from any painting.  Both are a :class:`StyleProjection` of a
+    style code feeding this layer.  Whole-image statistics for tiling work as in
+    :class:`InstanceNormalization`.  No weights of its own.
+    """
+
+    def __init__(self, epsilon=1e-5, **kwargs):
+        kwargs.pop("center", None)
+        kwargs.pop("scale", None)
+        super().__init__(epsilon=epsilon, center=False, scale=False, **kwargs)
+
+    def build(self, input_shape):
+        shape = input_shape[0]
+        if shape[-1] is None:
+            raise ValueError("ConditionalInstanceNormalization needs a known number of "
+                             "channels.")
+        for other in input_shape[1:]:
+            if other[-1] is not None and other[-1] != shape[-1]:
+                raise ValueError(f"scale and shift must have {shape[-1]} channels, got "
+                                 f"{other[-1]}.")
+
+    def call(self, inputs):
+        x, scale, shift = inputs
+        y = self.normalize(x)
+        scale = ops.cast(scale, "float32")[:, None, None, :]
+        shift = ops.cast(shift, "float32")[:, None, None, :]
+        return ops.cast(y * scale + shift, x.dtype)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]
+
+    def get_config(self):
+        config = super().get_config()
+        config.pop("center", None)
+        config.pop("scale", None)
+        return config
+
+
+@_register
+class StyleProjection(keras.layers.Dense):
+    """Maps a style code ``(batch, code_size)`` to per-channel values ``(batch, channels)``.
+
+    A ``Dense`` layer under its own name, so a model's style paths are easy to find (and to
+    train alone, as in Dumoulin et al.'s fine-tuning).  With ``use_bias=False`` and a
+    one-hot or convex-weight code its kernel is a table of per-style values: the rows of a
+    multi-style network; with a bias it is the 1×1 convolution of Ghiasi et al.'s network
+    from the 100-number style vector.
+    """
+
+
+@_register
+class StyleCode(keras.layers.Layer):
+    """A learnable style code: returns its ``(size,)`` weight repeated for every image.
+
+    Called on any batch-first tensor (usually the image), it gives ``(batch, size)``, so a
+    conditional network with a fixed style becomes a one-input model: apply it, tile it,
+    export it or fine-tune the code like any other network.
+    """
+
+    def __init__(self, size, **kwargs):
+        super().__init__(**kwargs)
+        self.size = int(size)
+
+    def build(self, input_shape):
+        self.code = self.add_weight(shape=(self.size,), initializer="zeros", name="code")
+
+    def call(self, inputs):
+        batch = ops.shape(inputs)[0]
+        return ops.broadcast_to(ops.cast(self.code, "float32")[None, :], (batch, self.size))
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self.size)
+
+    def get_config(self):
+        return {**super().get_config(), "size": self.size}
 
 
 def make_normalization(kind: str, name: str | None = None):

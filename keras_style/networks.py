@@ -6,9 +6,10 @@ A network is stored as two files side by side:
 ``PREFIX.json``
     ``{"format": "keras_style/network", "version": 1, "task": "style",
     "architecture": {...}, ...}`` — the architecture (see
-    :class:`keras_style.transformer.Architecture`) and how it was trained.
+    :class:`keras_style.nets.johnson.Architecture`; other families in
+    :mod:`keras_style.nets`) and how it was trained or where it came from.
 ``PREFIX.weights.h5``
-    the Keras weights of :func:`keras_style.transformer.build_transformer`.
+    the Keras weights of the model :func:`keras_style.nets.build_network` builds.
 
 ``load_model("starry_night")`` finds a network shipped in the package's ``weights``
 folder; ``load_model("runs/mine")`` (or ``runs/mine.json`` / ``runs/mine.weights.h5``) one
@@ -83,11 +84,8 @@ def read_metadata(meta: Path) -> dict:
 
 
 def build_from_metadata(data: dict):
-    if data.get("task", "style") == "super-resolution":
-        from keras_style.transformer import build_super_resolution
-        return build_super_resolution(**data["architecture"], name=data.get("name"))
-    from keras_style.transformer import build_transformer
-    return build_transformer(data["architecture"], name=data.get("name"))
+    from keras_style.nets import build_network
+    return build_network(data)
 
 
 def load_model(name_or_path, with_metadata: bool = False):
@@ -139,9 +137,11 @@ def save_network(model, prefix, metadata: dict) -> tuple[Path, Path]:
 
 def min_side(metadata: dict) -> int:
     """Smallest image side a network described by ``metadata`` accepts."""
-    if metadata.get("task", "style") != "style":
+    from keras_style.nets import family_of
+
+    if family_of(metadata) != "johnson":
         return 8
-    from keras_style.transformer import min_input_size
+    from keras_style.nets.johnson import min_input_size
     return min_input_size(metadata["architecture"])
 
 

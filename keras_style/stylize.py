@@ -1,13 +1,18 @@
 """Stylize photos from the command line.
 
-    python -m keras_style.stylize                                   # the bundled demo
-    python -m keras_style.stylize photo.jpg --style painting.jpg    # Gatys optimization
-    python -m keras_style.stylize photos/ --model starry_night      # a trained network
+    python -m keras_style.stylize                                    # the bundled demo
+    python -m keras_style.stylize photo.jpg --style painting.jpg     # any painting, one pass
+    python -m keras_style.stylize photo.jpg --style painting.jpg --method gatys   # optimize
+    python -m keras_style.stylize photo.jpg --method multistyle --style-index 3:0.5,12:0.5
+    python -m keras_style.stylize photos/ --model starry_night       # a trained network
 
-With ``--style`` the image is optimized (Gatys et al.; slow, any style); with ``--model`` a
-trained network stylizes in one pass (Johnson et al.; fast, one style per network).
-With no arguments at all it stylizes the bundled photo of the Colosseum with the bundled
-Starry Night and writes the result into the current folder.
+``--method arbitrary`` (the default with ``--style``) runs Magenta's arbitrary-style network
+(Ghiasi et al. 2017): any painting, seconds, at full resolution.  ``--method gatys``
+optimizes the pixels (Gatys et al.; minutes, the most faithful).  ``--method multistyle``
+uses one of 26 learned styles or a blend (Dumoulin et al. 2017).  ``--model`` applies a
+trained one-style network (Johnson et al.).  With no arguments at all it stylizes the
+bundled photo of the Colosseum like the bundled Starry Night and writes the result into the
+current folder.
 """
 
 from __future__ import annotations
@@ -24,9 +29,12 @@ PROG = "python -m keras_style.stylize"
 ASSETS = Path(__file__).resolve().parent / "assets"
 DEMO_CONTENT = ASSETS / "colosseum.jpg"
 DEMO_STYLE = ASSETS / "starry_night.jpg"
-DEMO_NETWORK = "starry_night"
-# The no-argument Gatys demo: sized to finish in about two minutes on 2 CPU cores.
-DEMO_GATYS = {"size": 256, "steps": 100, "optimizer": "lbfgs"}
+
+METHODS = ("arbitrary", "gatys", "multistyle")
+# flags that only mean something to the optimization, with their "not given" values
+GATYS_ONLY = {"steps": None, "optimizer": None, "preset": "tutorial", "init": None,
+              "content_weight": None, "style_weight": None, "tv_weight": None,
+              "style_tiles": None, "style_scale": 1.0, "lr": None, "seed": 0, "save_every": 0}
 
 
 @dataclass(frozen=True)
@@ -34,6 +42,10 @@ class StylizeConfig:
     content: tuple
     style: tuple = ()
     style_weights: tuple | None = None
+    method: str | None = None
+    strength: float = 1.0
+    style_index: str | None = None
+    sheet: bool = False
     model: str | None = None
     output: str | None = None
     size: int | None = None
@@ -56,15 +68,29 @@ class StylizeConfig:
 
 def build_parser() -> Parser:
     p = Parser(prog=PROG, formatter_class=formatter,
-               description="Stylize photos: by optimization (--style, Gatys et al.) or with a "
-                           "trained network (--model, Johnson et al.). With no arguments, "
-                           "stylizes a bundled sample photo.")
+               description="Stylize photos like any painting (--style; in one pass with "
+                           "--method arbitrary, by optimization with --method gatys), with one "
+                           "of 26 learned styles (--method multistyle) or with a trained "
+                           "network (--model). With no arguments, stylizes a bundled sample "
+                           "photo.")
     p.add_argument("content", nargs="*",
                    help="photos or folders of photos (default: the bundled sample photo)")
     p.add_argument("--style", action="append", default=[],
-                   help="style image; repeat to blend several (Gatys optimization)")
-    p.add_argument("--style-weights", type=non_negative_float, nargs="+", default=None,
-                   help="blend weights, one per --style (default: equal)")
+                   help="painting; repeat to blend several")
+    p.add_argument("--method", choices=METHODS, default=None,
+                   help="arbitrary: Magenta's arbitrary-style network, any painting in one "
+                        "pass (seconds); gatys: optimize the pixels (minutes); multistyle: "
+                        "the 26-style network, see --style-index (default: arbitrary with "
+                        "--style)")
+    p.add_argument("--style-weights", "--blend", type=non_negative_float, nargs="+",
+                   default=None, help="blend weights, one per --style (default: equal)")
+    p.add_argument("--strength", type=non_negative_float, default=1.0,
+                   help="arbitrary: from the photo's own style (0) to the painting's (1); "
+                        "multistyle: fade from the photo (0) to the styled result (1)")
+    p.add_argument("--style-index", default=None,
+                   help="multistyle: a style 0-25 or a blend such as 3:0.5,12:0.5")
+    p.add_argument("--sheet", action="store_true",
+                   help="multistyle: write all 26 styles on the photo as one contact sheet")
     p.add_argument("--model", default=None,
                    help="a trained network: a shipped name or a path prefix of "
                         "NAME.json + NAME.weights.h5")
@@ -72,15 +98,17 @@ def build_parser() -> Parser:
                    help="output file (one input) or existing folder (several inputs); "
                         "default: CONTENT_STYLE.jpg in the current folder")
     p.add_argument("--size", type=positive_int, default=None,
-                   help="long side of the output in px (default: the preset's, or the "
-                        "photo's own size with --model)")
+                   help="long side of the output in px (default: gatys, the preset's; "
+                        "arbitrary and multistyle, the photo's own size up to 1024; --model, "
+                        "the photo's own size); photos are never enlarged except by gatys")
     p.add_argument("--steps", type=positive_int, default=None,
                    help="optimization steps (default: the preset's)")
     p.add_argument("--optimizer", choices=("lbfgs", "adam"), default=None,
                    help="default: the preset's")
     p.add_argument("--preset", default="tutorial", help="gatys2016 | tutorial")
-    p.add_argument("--init", choices=("content", "noise", "style"), default=None,
-                   help="starting image (default: the preset's)")
+    p.add_argument("--init", choices=("content", "noise", "style", "arbitrary"), default=None,
+                   help="starting image; arbitrary: the arbitrary network's result "
+                        "(default: the preset's)")
     p.add_argument("--content-weight", type=non_negative_float, default=None,
                    help="default: the preset's")
     p.add_argument("--style-weight", type=non_negative_float, default=None,
@@ -101,7 +129,8 @@ def build_parser() -> Parser:
     p.add_argument("--save-every", type=non_negative_int, default=0,
                    help="also save the image every N steps (0: never)")
     p.add_argument("--tile", type=positive_int, default=1024,
-                   help="with --model: tile size for large images, px")
+                   help="networks (arbitrary, multistyle, --model): tile size for large "
+                        "images, px")
     p.add_argument("--no-progress", dest="progress", action="store_false",
                    help="no progress bar")
     return p
@@ -140,16 +169,51 @@ def _plan_outputs(cfg: StylizeConfig, contents: list[Path], tag: str) -> list[Pa
     return [im.check_output_path(o, inputs) for o in outs]
 
 
-def stylize_main(cfg: StylizeConfig) -> int:
+def _method(cfg: StylizeConfig, demo: bool) -> str | None:
+    """The method asked for, with every flag checked against it before any work."""
+    method = cfg.method
+    if cfg.model is not None:
+        if method is not None:
+            raise UsageError("--method chooses how a painting is applied; --model applies a "
+                             "trained network: give one of them.")
+        if cfg.style:
+            raise UsageError("give either --style (a painting) or --model (trained network), "
+                             "not both.")
+    elif method is None and (cfg.style or demo):
+        method = "arbitrary"
+    if method == "gatys":
+        for flag in ("style_index", "sheet"):
+            if getattr(cfg, flag) not in (None, False):
+                raise UsageError(f"--{flag.replace('_', '-')} belongs to --method multistyle.")
+        if cfg.strength != 1.0:
+            raise UsageError("--strength belongs to --method arbitrary or multistyle; with "
+                             "gatys, weigh the style with --style-weight.")
+        return method
+    given = [f"--{k.replace('_', '-')}" for k, unset in GATYS_ONLY.items()
+             if getattr(cfg, k) != unset]
+    if given:
+        kind = "is an optimization flag" if len(given) == 1 else "are optimization flags"
+        raise UsageError(f"{', '.join(given)} {kind}; add --method gatys to optimize the "
+                         "pixels.")
+    if cfg.strength > 1.0:
+        raise UsageError(f"--strength must be between 0 and 1, got {cfg.strength}.")
+    if method == "multistyle":
+        if cfg.style:
+            raise UsageError("--method multistyle uses its own 26 styles (--style-index); "
+                             "for a painting of yours use --method arbitrary.")
+        if (cfg.style_index is None) == (not cfg.sheet):
+            raise UsageError("--method multistyle needs --style-index N (or a blend such as "
+                             "3:0.5,12:0.5) or --sheet.")
+    elif cfg.style_index is not None or cfg.sheet:
+        raise UsageError("--style-index and --sheet belong to --method multistyle.")
+    if method == "arbitrary" and not cfg.style and not demo:
+        raise UsageError("--method arbitrary needs a painting: --style PAINTING.")
+    return method
+
+
+def _check_inputs(cfg: StylizeConfig, contents: list[Path]) -> list[Path]:
     from keras_style import image as im
 
-    demo = not cfg.content and not cfg.style and cfg.model is None
-    contents = im.list_images(cfg.content) if cfg.content else [DEMO_CONTENT]
-    if cfg.content and not contents:
-        raise UsageError("no images found in " + ", ".join(cfg.content) + ".")
-    if cfg.style and cfg.model:
-        raise UsageError("give either --style (optimization) or --model (trained network), "
-                         "not both.")
     if cfg.style_weights is not None and len(cfg.style_weights) != len(cfg.style):
         raise UsageError(f"--style-weights has {len(cfg.style_weights)} values for "
                          f"{len(cfg.style)} --style images.")
@@ -160,26 +224,69 @@ def stylize_main(cfg: StylizeConfig) -> int:
     styles = [Path(s) for s in cfg.style]
     for s in styles:
         im.load_image(s)
+    return styles
 
-    model_name = cfg.model
+
+def _tag(cfg: StylizeConfig, method: str | None, model_name, styles) -> str:
+    if model_name:
+        return Path(model_name).name
+    if method == "multistyle":
+        if cfg.sheet:
+            return "multistyle26_sheet"
+        from keras_style.pretrained import parse_styles
+
+        weights = parse_styles(cfg.style_index)  # refuses a spec that does not parse
+        return "style" + "_".join(f"{i}" if w == 1 else f"{i}-{w:.2g}"
+                                  for i, w in enumerate(weights) if w > 0)
+    return "_".join(s.stem for s in styles)
+
+
+def stylize_main(cfg: StylizeConfig) -> int:
+    from keras_style import image as im
+
+    demo = not cfg.content and not cfg.style and cfg.model is None and cfg.method is None
+    contents = im.list_images(cfg.content) if cfg.content else [DEMO_CONTENT]
+    if cfg.content and not contents:
+        raise UsageError("no images found in " + ", ".join(cfg.content) + ".")
+    method = _method(cfg, demo)
+    styles = _check_inputs(cfg, contents)
     if demo:
-        from keras_style.networks import available_networks
-        if DEMO_NETWORK in available_networks():
-            model_name = DEMO_NETWORK
-            print(f"keras_style demo: stylizing {DEMO_CONTENT.name} with the pretrained "
-                  f"{DEMO_NETWORK} network (python -m keras_style.stylize --help for more).",
-                  file=sys.stderr)
-        else:
-            styles = [DEMO_STYLE]
-    if model_name is None and not styles:
-        raise UsageError("give a style image (--style PAINTING) or a trained network (--model NAME).")
-    tag = (Path(model_name).name if model_name else
-           "_".join(s.stem for s in styles))
-    outputs = _plan_outputs(cfg, contents, tag)
+        styles = [DEMO_STYLE]
+        print(f"keras_style demo: stylizing {DEMO_CONTENT.name} like {DEMO_STYLE.name} with "
+              "the pretrained arbitrary-style network (python -m keras_style.stylize --help "
+              "for more).", file=sys.stderr)
+    if cfg.model is None and method is None:
+        raise UsageError("give a painting (--style PAINTING), --method multistyle or a "
+                         "trained network (--model NAME).")
+    outputs = _plan_outputs(cfg, contents, _tag(cfg, method, cfg.model, styles))
     quiet_tensorflow()
-    if model_name is not None:
-        return _with_network(cfg, model_name, contents, outputs)
-    return _with_optimization(cfg, contents, styles, outputs, demo)
+    if cfg.model is not None:
+        return _with_network(cfg, cfg.model, contents, outputs)
+    if method == "gatys":
+        return _with_optimization(cfg, contents, styles, outputs)
+    return _with_pretrained(cfg, method, contents, styles, outputs)
+
+
+def _with_pretrained(cfg, method, contents, styles, outputs) -> int:
+    from keras_style import image as im
+    from keras_style import pretrained as pt
+
+    size = cfg.size or pt.DEFAULT_SIZE
+    for content, out in zip(contents, outputs):
+        photo = im.load_image(content)
+        if method == "arbitrary":
+            result = pt.arbitrary_stylize(photo, styles, weights=cfg.style_weights,
+                                          strength=cfg.strength, size=size,
+                                          preserve_color=cfg.preserve_color, tile=cfg.tile)
+        elif cfg.sheet:
+            result = pt.multistyle_sheet(photo, tile=cfg.size or 256)
+        else:
+            result = pt.multistyle_stylize(photo, cfg.style_index, strength=cfg.strength,
+                                           size=size, preserve_color=cfg.preserve_color,
+                                           tile=cfg.tile)
+        im.save_image(result, out)
+        print(f"wrote {out}", file=sys.stderr)
+    return 0
 
 
 def _with_network(cfg, model_name, contents, outputs) -> int:
@@ -206,7 +313,7 @@ def _with_network(cfg, model_name, contents, outputs) -> int:
     return 0
 
 
-def _with_optimization(cfg, contents, styles, outputs, demo) -> int:
+def _with_optimization(cfg, contents, styles, outputs) -> int:
     from keras_style import image as im
     from keras_style.gatys import style_transfer
     from keras_style.losses import get_preset
@@ -217,12 +324,6 @@ def _with_optimization(cfg, contents, styles, outputs, demo) -> int:
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     size, steps, optimizer = cfg.size, cfg.steps, cfg.optimizer
-    if demo:
-        size = size or DEMO_GATYS["size"]
-        steps = steps or DEMO_GATYS["steps"]
-        optimizer = optimizer or DEMO_GATYS["optimizer"]
-        print(f"keras_style demo: stylizing {DEMO_CONTENT.name} with {DEMO_STYLE.name} "
-              f"({size} px, {steps} {optimizer} steps).", file=sys.stderr)
     network = loss_network(preset.loss.layers, pooling=preset.loss.pooling)
     for content, out in zip(contents, outputs):
         def save_intermediate(info, out=out):

@@ -204,7 +204,7 @@ def check_resume(cfg: TrainConfig, ckpt_dir: Path) -> dict:
 def _validate(cfg: TrainConfig):
     """Check the inputs before any training starts; return the style image (or None)."""
     from keras_style import image as im
-    from keras_style.transformer import ARCHITECTURES, min_input_size
+    from keras_style.nets.johnson import ARCHITECTURES, min_input_size
     from keras_style.vgg import canonical_layer_name
 
     if cfg.task == "style":
@@ -274,8 +274,8 @@ def train(cfg: TrainConfig, argv=None, callback=None) -> int:
     from keras_style.losses import (LossConfig, PerceptualLoss, equal_weights,
                                     total_variation_loss)
     from keras_style.networks import save_network
-    from keras_style.transformer import (build_super_resolution, build_transformer,
-                                         get_architecture, sr_architecture)
+    from keras_style.nets.johnson import build_transformer, get_architecture
+    from keras_style.nets.superres import build_super_resolution, sr_architecture
 
     if cfg.threads > 0:
         tf.config.threading.set_intra_op_parallelism_threads(cfg.threads)

@@ -88,7 +88,7 @@ import matplotlib.pyplot as plt
 from keras_style.image import as_image
 from keras_style.networks import shipped_weights_dir
 from keras_style.train import TrainConfig, train
-from keras_style.transformer import ARCHITECTURES, build_transformer
+from keras_style.nets.johnson import ARCHITECTURES, build_transformer
 
 import keras  # after keras_style, which imports TensorFlow without its start-up log lines
 
@@ -164,7 +164,7 @@ print(f"\nall {len(SLIDE)} rows match; {johnson.count_params():,} weights")
 # %% [markdown]
 # ### Variants
 #
-# `build_transformer` also builds three variants (`keras_style.transformer.ARCHITECTURES`):
+# `build_transformer` also builds three variants (`keras_style.nets.johnson.ARCHITECTURES`):
 # `johnson_in` swaps batch normalization for instance normalization (Ulyanov et al., 2016:
 # much better stylization), `johnson_up` also replaces the transposed convolutions by
 # nearest-neighbour upsampling + convolution (no checkerboard artifacts) and the tanh by a

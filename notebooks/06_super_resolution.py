@@ -71,7 +71,7 @@ import numpy as np
 from keras_style.data import degrade
 from keras_style.image import as_image, from_pil, to_pil
 from keras_style.networks import read_metadata, resolve
-from keras_style.transformer import build_super_resolution
+from keras_style.nets.superres import build_super_resolution
 
 import keras  # after keras_style, which imports TensorFlow without its start-up log lines
 import tensorflow as tf
@@ -97,7 +97,7 @@ for path, img in zip(photo_paths, originals):
 #
 # From the paper's supplementary material: a 9 × 9 convolution, residual blocks working at
 # the *low* resolution (cheap), then one ×2 upsampling stage per factor of two, and a
-# 9 × 9 convolution back to RGB. `keras_style.transformer.build_super_resolution` builds it
+# 9 × 9 convolution back to RGB. `keras_style.nets.superres.build_super_resolution` builds it
 # (upsampling is nearest-neighbour + convolution, as in our style networks).
 #
 # The networks we ship (`sr_architecture(factor)`, which is what
@@ -114,7 +114,7 @@ for path, img in zip(photo_paths, originals):
 # On the paper's 72 × 72 input, ×4:
 
 # %%
-from keras_style.transformer import sr_architecture
+from keras_style.nets.superres import sr_architecture
 
 sr = build_super_resolution(**sr_architecture(4))
 fixed = keras.models.clone_model(sr, input_tensors=keras.Input(batch_shape=(1, 72, 72, 3)))

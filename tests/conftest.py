@@ -84,7 +84,7 @@ def saved_sr_network():
     def save(folder: Path, name: str, factor: int, scale: float = 0.01, kind: str | None = None,
              **architecture) -> Path:
         from keras_style.networks import save_network
-        from keras_style.transformer import build_super_resolution, sr_architecture
+        from keras_style.nets.superres import build_super_resolution, sr_architecture
 
         arch = sr_architecture(factor, **architecture)
         model = build_super_resolution(**arch)

@@ -10,7 +10,7 @@ from keras_style import stylize
 from keras_style.errors import WeightsError
 from keras_style.networks import (apply, available_networks, export, load_model, resolve,
                                   run_tflite, save_network, tiles)
-from keras_style.transformer import build_transformer
+from keras_style.nets.johnson import build_transformer
 
 
 @pytest.fixture(scope="module")
@@ -76,8 +76,10 @@ def test_unknown_name_lists_the_shipped_networks():
 
 def test_shipped_networks_load_by_name():
     style, sr = available_networks("style"), available_networks("super-resolution")
-    assert sorted(style + sr) == available_networks()
-    for name in available_networks():
+    pretrained = available_networks("arbitrary-style") + available_networks("multi-style")
+    assert pretrained == ["arbitrary", "multistyle26"]  # two-input; tests/test_magenta.py
+    assert sorted(style + sr + pretrained) == available_networks()
+    for name in style + sr:
         model, meta = load_model(name, with_metadata=True)
         factor = meta["architecture"]["factor"] if name in sr else 1
         out = apply(model, _image(64, 64), scale=factor)

@@ -4,7 +4,7 @@ import numpy as np
 
 
 def test_raw_output_is_the_network_output_before_its_clip(load_benchmark):
-    from keras_style.transformer import build_transformer
+    from keras_style.nets.johnson import build_transformer
 
     rng = np.random.default_rng(0)
     script = load_benchmark("output_range")

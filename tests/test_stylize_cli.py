@@ -10,7 +10,6 @@ import pytest
 from PIL import Image
 
 from keras_style import stylize
-from keras_style.networks import available_networks
 
 ASSETS = Path(stylize.__file__).parent / "assets"
 
@@ -137,8 +136,8 @@ def test_nonsense_numbers(capsys, photo, painting, flag, value):
 
 
 def test_unknown_preset(capsys, photo, painting, tmp_path):
-    code, err = run_cli(capsys, photo, "--style", painting, "--preset", "picasso",
-                        "-o", tmp_path / "o.jpg")
+    code, err = run_cli(capsys, photo, "--style", painting, "--method", "gatys", "--preset",
+                        "picasso", "-o", tmp_path / "o.jpg")
     assert_one_clear_error(code, err, "picasso", "gatys2016", "tutorial")
 
 
@@ -170,7 +169,8 @@ def test_help_lists_every_flag_with_defaults():
     for flag in ("--style", "--style-weights", "--model", "--output", "--size", "--steps",
                  "--optimizer", "--preset", "--init", "--content-weight", "--style-weight",
                  "--tv-weight", "--preserve-color", "--seed", "--save-every", "--style-scale",
-                 "--style-tiles"):
+                 "--style-tiles", "--method", "--strength", "--style-index", "--sheet",
+                 "--tile"):
         assert flag in text
     assert "default: tutorial" in text and "default: 0" in text
 
@@ -188,7 +188,8 @@ def test_subprocess_bad_input_has_no_traceback(tmp_path):
 def test_odd_modes_are_converted(capsys, tmp_path, painting, mode):
     src = _photo(tmp_path / f"in_{mode}.{'jpg' if mode == 'CMYK' else 'png'}", (40, 36), mode)
     out = tmp_path / f"out_{mode}.png"
-    code, err = run_cli(capsys, src, "--style", painting, "--size", "40", "--steps", "1",
+    code, err = run_cli(capsys, src, "--style", painting, "--method", "gatys", "--size", "40",
+                        "--steps", "1",
                         "--optimizer", "adam", "--no-progress", "-o", out)
     assert code == 0, err
     with Image.open(out) as img:
@@ -200,8 +201,8 @@ def test_odd_modes_are_converted(capsys, tmp_path, painting, mode):
 def test_gatys_run_with_two_styles_and_intermediates(capsys, tmp_path, photo, painting):
     second = _photo(tmp_path / "second.png", (40, 40))
     out = tmp_path / "blend.png"
-    code, err = run_cli(capsys, photo, "--style", painting, "--style", second,
-                        "--style-weights", "0.7", "0.3", "--size", "48", "--steps", "4",
+    code, err = run_cli(capsys, photo, "--style", painting, "--style", second, "--method",
+                        "gatys", "--style-weights", "0.7", "0.3", "--size", "48", "--steps", "4",
                         "--optimizer", "lbfgs", "--save-every", "2", "--preserve-color",
                         "luminance", "--style-tiles", "2", "--no-progress", "-o", out)
     assert code == 0, err
@@ -209,29 +210,11 @@ def test_gatys_run_with_two_styles_and_intermediates(capsys, tmp_path, photo, pa
     assert not list(tmp_path.glob(".*.tmp"))
 
 
-@pytest.mark.vgg
-@pytest.mark.slow
-def test_no_argument_run_without_a_network_optimizes(capsys, tmp_path, monkeypatch):
-    import keras_style.networks
-    monkeypatch.setattr(keras_style.networks, "available_networks", lambda: [])
-    monkeypatch.chdir(tmp_path)
-    # The real no-argument run, shrunk: the demo defaults apply to whatever is not given.
-    code, err = run_cli(capsys, "--size", "48", "--steps", "2", "--no-progress")
-    assert code == 0, err
-    assert "starry_night.jpg (48 px, 2 lbfgs steps)" in err
-    written = list(tmp_path.glob("colosseum_*.jpg"))
-    assert len(written) == 1
-    with Image.open(written[0]) as img:
-        assert max(img.size) == 48
-
-
-@pytest.mark.skipif("starry_night" not in available_networks(),
-                    reason="the starry_night network is not shipped")
-def test_no_argument_run_uses_the_shipped_network(capsys, tmp_path, monkeypatch):
+def test_no_argument_run_uses_the_arbitrary_network(capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     code, err = run_cli(capsys, "--size", "96")
     assert code == 0, err
-    assert "pretrained starry_night network" in err
+    assert "like starry_night.jpg with the pretrained arbitrary-style network" in err
     written = list(tmp_path.glob("colosseum_*.jpg"))
     assert [p.name for p in written] == ["colosseum_starry_night.jpg"]
     with Image.open(written[0]) as img:

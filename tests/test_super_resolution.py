@@ -10,7 +10,8 @@ from PIL import Image
 from keras_style import train, upscale
 from keras_style.data import degrade, gaussian_kernel
 from keras_style.networks import save_network
-from keras_style.transformer import build_super_resolution, build_transformer, sr_architecture
+from keras_style.nets.johnson import build_transformer
+from keras_style.nets.superres import build_super_resolution, sr_architecture
 
 ASSETS = Path(train.__file__).parent / "assets"
 

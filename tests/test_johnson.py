@@ -1,4 +1,4 @@
-"""Tests for keras_style.transformer: the talk's table, every architecture, saving."""
+"""Tests for keras_style.nets.johnson: the talk's table, every architecture, saving."""
 
 import io
 
@@ -6,7 +6,7 @@ import keras
 import numpy as np
 import pytest
 
-from keras_style.transformer import (ARCHITECTURES, Architecture, build_transformer,
+from keras_style.nets.johnson import (ARCHITECTURES, Architecture, build_transformer,
                                      get_architecture, min_input_size)
 
 # TALK.md section 6, the image transformation network for a 3 x 256 x 256 input,

@@ -1,0 +1,87 @@
+"""Super-resolution networks (Johnson et al. 2016, supplementary material), built from our
+registered layers: :func:`build_super_resolution` and the shipped configuration
+:func:`sr_architecture`.
+"""
+
+from __future__ import annotations
+
+import keras_style._quiet  # noqa: F401  (quiet TensorFlow import first)
+import keras
+
+from keras_style.layers import (HalvesConv2D, LinearPixels, ReflectionPadding2D, ResidualBlock,
+                                ResizeBy, ScaledTanh, UpsampleConv2D, make_normalization)
+
+SR_FACTORS = (2, 4, 8)
+
+
+def build_super_resolution(factor: int = 4, width: int = 64, residual_blocks: int = 4,
+                           normalization: str = "batch", upsampling: str = "nearest",
+                           skip: str = "none", output: str = "tanh",
+                           name: str | None = None) -> keras.Model:
+    """The super-resolution network of Johnson et al. (2016), supplementary material.
+
+    A 9×9 convolution, ``residual_blocks`` same-size residual blocks at the low resolution,
+    ``log2(factor)`` ×2 upsampling stages (nearest-upsample + conv by default, or the
+    paper's fractionally-strided convolutions with ``upsampling="transpose"``), then a
+    9×9 convolution to RGB.  Input: the low-resolution image in ``[0, 1]`` of any size;
+    output: ``factor`` times larger, in ``[0, 1]``.
+
+    The keyword defaults are the paper's network (batch normalization, scaled tanh).
+    :func:`sr_architecture` — what ``python -m keras_style.train --task super-resolution``
+    trains — changes three things so a network learns in hundreds of steps rather than the
+    paper's 200,000: ``skip="bicubic"`` adds the bicubic enlargement of the input to the
+    last convolution (initialized to zero, so an untrained network *is* bicubic and
+    training only learns the missing detail); ``output="linear"`` (clipped at inference:
+    see :class:`~keras_style.layers.LinearPixels`); and ``normalization="none"``, as in
+    later super-resolution networks (EDSR, Lim et al. 2017): batch statistics of a few
+    patches shift the colours of a barely trained network.
+    """
+    if factor not in SR_FACTORS:
+        raise ValueError(f"factor must be one of {SR_FACTORS}, got {factor!r}.")
+    if skip not in ("none", "bicubic"):
+        raise ValueError(f"skip must be 'none' or 'bicubic', got {skip!r}.")
+    inputs = keras.Input(shape=(None, None, 3), name="low_res")
+    x = ReflectionPadding2D(4, name="in_pad")(inputs)
+    x = keras.layers.Conv2D(width, 9, name="in_conv")(x)
+    x = make_normalization(normalization, name="in_norm")(x)
+    x = keras.layers.ReLU(name="in_relu")(x)
+    for i in range(1, residual_blocks + 1):
+        x = ResidualBlock(width, padding="reflect", normalization=normalization,
+                          name=f"residual{i}")(x)
+    for i in range(1, factor.bit_length()):
+        if upsampling == "transpose":
+            x = keras.layers.Conv2DTranspose(width, 3, strides=2, padding="same",
+                                             name=f"up{i}_conv")(x)
+        elif upsampling == "nearest":
+            x = UpsampleConv2D(width, 3, upsample=2, name=f"up{i}_conv")(x)
+        else:
+            raise ValueError(f"upsampling must be 'transpose' or 'nearest', got {upsampling!r}.")
+        x = make_normalization(normalization, name=f"up{i}_norm")(x)
+        x = keras.layers.ReLU(name=f"up{i}_relu")(x)
+    x = ReflectionPadding2D(4, name="out_pad")(x)
+    if skip == "bicubic":
+        x = HalvesConv2D(3, 9, kernel_initializer="zeros", name="out_conv")(x)
+        base = ResizeBy(factor, "bicubic", name="bicubic")(inputs)
+        x = keras.layers.Add(name="add_bicubic")([base, x])
+        scale, offset = 1.0, 0.0
+    else:
+        x = HalvesConv2D(3, 9, name="out_conv")(x)
+        scale, offset = 0.5, 0.5
+    if output == "tanh":
+        if skip != "none":
+            raise ValueError("output='tanh' needs skip='none'.")
+        outputs = ScaledTanh(name="to_pixels")(x)
+    elif output == "linear":
+        outputs = LinearPixels(scale, offset, name="to_pixels")(x)
+    else:
+        raise ValueError(f"output must be 'tanh' or 'linear', got {output!r}.")
+    return keras.Model(inputs, outputs, name=name or f"sr_x{factor}")
+
+
+def sr_architecture(factor: int, **overrides) -> dict:
+    """The JSON ``architecture`` entry of a super-resolution network."""
+    arch = {"factor": int(factor), "width": 64, "residual_blocks": 4,
+            "normalization": "none", "upsampling": "nearest", "skip": "bicubic",
+            "output": "linear"}
+    arch.update(overrides)
+    return arch
