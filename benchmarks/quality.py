@@ -468,7 +468,7 @@ def main_body(argv) -> int:
     if args.size < im.MIN_SIZE:
         raise UsageError(f"--size must be at least {im.MIN_SIZE} px (VGG19 pools five times).")
     if args.json is not None:
-        parent = args.json.parent if str(args.json.parent) else Path(".")
+        parent = args.json.parent
         if not parent.is_dir():
             raise UsageError(f"--json {args.json}: folder {parent} does not exist.")
     if args.save_images is not None:

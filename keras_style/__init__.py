@@ -5,6 +5,7 @@ Images are float32 arrays ``(H, W, 3)``, RGB, in ``[0, 1]`` throughout the packa
 >>> import keras_style
 >>> out = keras_style.style_transfer("photo.jpg", "painting.jpg", size=256, steps=100)
 >>> keras_style.save_image(out, "stylized.jpg")
+>>> out = keras_style.arbitrary_stylize("photo.jpg", "painting.jpg")   # any painting, fast
 >>> net = keras_style.load_model("starry_night")        # a shipped fast-style network
 
 The top-level names are imported on first use, so ``import keras_style`` (and every
@@ -34,13 +35,17 @@ _EXPORTS = {
     "build_transformer": "keras_style.nets.johnson",
     "loss_network": "keras_style.vgg",
     "upscale_image": "keras_style.upscale",
+    "arbitrary_stylize": "keras_style.pretrained",
+    "multistyle_stylize": "keras_style.pretrained",
+    "multistyle_sheet": "keras_style.pretrained",
+    "style_vector": "keras_style.pretrained",
 }
 __all__ = sorted(_EXPORTS)
 
 
 _SUBMODULES = {"cli", "data", "errors", "export", "files", "gatys", "image", "layers", "losses",
-               "nets", "networks", "notebook", "fetch_vgg", "stylize", "train", "upscale", "vgg",
-               "vgg_weights"}
+               "nets", "networks", "notebook", "fetch_vgg", "pretrained", "stylize", "train", "upscale",
+               "vgg", "vgg_weights"}
 
 
 def __getattr__(name):

@@ -16,7 +16,7 @@ from pathlib import Path
 import keras_style._quiet  # noqa: F401  (quiet TensorFlow import first)
 import numpy as np
 import tensorflow as tf
-from PIL import Image
+from PIL import Image, ImageOps
 
 from keras_style import image as im
 from keras_style.errors import DataError
@@ -76,7 +76,8 @@ class ImageFolder:
         try:
             with Image.open(path) as img:
                 img.load()
-                arr = np.asarray(im._to_rgb(img), dtype=np.uint8)
+                # as image.load_image does: phone photos store their rotation in EXIF
+                arr = np.asarray(im._to_rgb(ImageOps.exif_transpose(img)), dtype=np.uint8)
         except Exception:  # any decoder failure: count it and move on
             arr = None
         if arr is not None and min(arr.shape[:2]) < 16:

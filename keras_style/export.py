@@ -28,7 +28,7 @@ def _main(argv) -> int:
                    metavar=("HEIGHT", "WIDTH"), help="TFLite input size (batch 1)")
     args = p.parse_args(argv)
     out = Path(args.output)
-    parent = out.parent if str(out.parent) else Path(".")
+    parent = out.parent
     if not parent.is_dir():
         raise UsageError(f"cannot write {out}: folder {parent} does not exist.")
     if args.format != "savedmodel" and out.is_dir():

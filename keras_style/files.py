@@ -18,7 +18,7 @@ def atomic_path(path, suffix: str = ".tmp"):
     (``.weights.h5``) see one.
     """
     path = Path(path)
-    parent = path.parent if str(path.parent) else Path(".")
+    parent = path.parent
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=parent)
     os.close(fd)
     try:

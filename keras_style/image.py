@@ -160,7 +160,7 @@ def check_output_path(out, inputs=()) -> Path:
             pass
         if Path(src).resolve() == out.resolve():
             raise ImageError(f"{out} is also an input; refusing to overwrite it.")
-    parent = out.parent if str(out.parent) else Path(".")
+    parent = out.parent
     if not parent.is_dir():
         raise ImageError(f"cannot write {out}: folder {parent} does not exist.")
     if not os.access(parent, os.W_OK):

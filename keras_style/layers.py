@@ -1,8 +1,9 @@
 """Keras layers for style transfer, for our networks and for yours.
 
-Every layer here is written with ``keras.ops`` only, works with unknown height and width,
-is registered for serialization (package ``keras_style``) and round-trips through a
-``.keras`` file.  All take and return channels-last tensors ``(batch, height, width, channels)``.
+Every layer here works with unknown height and width, is registered for serialization
+(package ``keras_style``) and round-trips through a ``.keras`` file.  All are written with
+``keras.ops`` except :class:`ResizeBy`, which needs ``tf.image.resize`` (Keras has no
+bicubic resize of run-time sizes), so it runs on the TensorFlow backend only.  All take and return channels-last tensors ``(batch, height, width, channels)``.
 """
 
 from __future__ import annotations
@@ -266,8 +267,8 @@ class ResidualBlock(keras.layers.Layer):
         x = self.conv2(self._maybe_pad(x))
         x = self.norm2(x, training=training)
         shortcut = inputs
-        if self.padding == "valid":
-            c = self.kernel_size - 1  # each unpadded conv shaves (k - 1) // 2 per side
+        c = self.kernel_size - 1  # each unpadded conv shaves (k - 1) // 2 per side
+        if self.padding == "valid" and c > 0:
             shortcut = inputs[:, c:-c, c:-c, :]
         return x + shortcut
 

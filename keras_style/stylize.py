@@ -17,6 +17,7 @@ current folder.
 
 from __future__ import annotations
 
+import argparse
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,8 +83,11 @@ def build_parser() -> Parser:
                         "pass (seconds); gatys: optimize the pixels (minutes); multistyle: "
                         "the 26-style network, see --style-index (default: arbitrary with "
                         "--style)")
-    p.add_argument("--style-weights", "--blend", type=non_negative_float, nargs="+",
+    p.add_argument("--blend", dest="style_weights", type=non_negative_float, nargs="+",
                    default=None, help="blend weights, one per --style (default: equal)")
+    # the flag's first name, kept working; hidden because --style-weight is a loss weight
+    p.add_argument("--style-weights", dest="style_weights", type=non_negative_float,
+                   nargs="+", default=None, help=argparse.SUPPRESS)
     p.add_argument("--strength", type=non_negative_float, default=1.0,
                    help="arbitrary: from the photo's own style (0) to the painting's (1); "
                         "multistyle: fade from the photo (0) to the styled result (1)")
@@ -215,10 +219,10 @@ def _check_inputs(cfg: StylizeConfig, contents: list[Path]) -> list[Path]:
     from keras_style import image as im
 
     if cfg.style_weights is not None and len(cfg.style_weights) != len(cfg.style):
-        raise UsageError(f"--style-weights has {len(cfg.style_weights)} values for "
+        raise UsageError(f"--blend has {len(cfg.style_weights)} values for "
                          f"{len(cfg.style)} --style images.")
     if cfg.style_weights is not None and sum(cfg.style_weights) <= 0:
-        raise UsageError("--style-weights must not all be zero.")
+        raise UsageError("--blend weights must not all be zero.")
     for c in contents:  # validate every input before doing any work
         im.load_image(c)
     styles = [Path(s) for s in cfg.style]

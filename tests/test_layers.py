@@ -451,3 +451,18 @@ def test_even_kernel_size_rejected_or_size_contract_kept(make, channels, expecte
     x = rand(1, 5, 6, channels)
     assert tuple(layer.compute_output_shape(x.shape)) == expected
     assert tuple(np.asarray(layer(x)).shape) == expected
+
+
+def test_valid_residual_block_with_1x1_kernels_keeps_its_shortcut():
+    """kernel_size=1 shaves nothing; the shortcut must not be cropped to nothing
+    (``inputs[:, 0:-0]`` was empty)."""
+    block = ResidualBlock(4, kernel_size=1, padding="valid", normalization="none")
+    x = np.random.default_rng(0).normal(size=(1, 5, 6, 4)).astype("float32")
+    out = np.asarray(block(x))
+    assert out.shape == x.shape
+    branch = np.asarray(block.norm2(block.conv2(ops_relu(block.norm1(block.conv1(x))))))
+    np.testing.assert_allclose(out, branch + x, atol=1e-5)
+
+
+def ops_relu(x):
+    return np.maximum(np.asarray(x), 0)

@@ -142,8 +142,12 @@ def test_unknown_preset(capsys, photo, painting, tmp_path):
 
 
 def test_style_weights_must_match_styles(capsys, photo, painting):
+    code, err = run_cli(capsys, photo, "--style", painting, "--blend", "0.5", "0.5")
+    assert_one_clear_error(code, err, "--blend")
+    # the old spelling still works (hidden from --help: --style-weight is a loss weight)
     code, err = run_cli(capsys, photo, "--style", painting, "--style-weights", "0.5", "0.5")
-    assert_one_clear_error(code, err, "--style-weights")
+    assert_one_clear_error(code, err, "--blend")
+    assert "--style-weights" not in stylize.build_parser().format_help()
 
 
 def test_style_and_model_together(capsys, photo, painting):
@@ -166,7 +170,7 @@ def test_existing_output_survives_a_failed_run(capsys, photo, tmp_path):
 
 def test_help_lists_every_flag_with_defaults():
     text = stylize.build_parser().format_help()
-    for flag in ("--style", "--style-weights", "--model", "--output", "--size", "--steps",
+    for flag in ("--style", "--blend", "--model", "--output", "--size", "--steps",
                  "--optimizer", "--preset", "--init", "--content-weight", "--style-weight",
                  "--tv-weight", "--preserve-color", "--seed", "--save-every", "--style-scale",
                  "--style-tiles", "--method", "--strength", "--style-index", "--sheet",

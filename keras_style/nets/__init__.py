@@ -23,6 +23,7 @@ FAMILIES = {
     "superres": ("keras_style.nets.superres", "build_super_resolution", "keywords"),
     "magenta_arbitrary": ("keras_style.nets.magenta", "build_arbitrary", "positional"),
     "magenta_multistyle": ("keras_style.nets.magenta", "build_multistyle", "positional"),
+    "magenta_fixed": ("keras_style.nets.magenta", "build_fixed_style", "named"),
 }
 #: the family of JSON files written before families were recorded
 TASK_FAMILIES = {"style": "johnson", "super-resolution": "superres"}
@@ -43,6 +44,6 @@ def build_network(metadata: dict):
     arch = metadata["architecture"]
     if style == "keywords":
         return build(**arch, name=metadata.get("name"))
-    if family_of(metadata) == "johnson":
+    if style == "named" or family_of(metadata) == "johnson":
         return build(arch, name=metadata.get("name"))
     return build(arch)

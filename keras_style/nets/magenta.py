@@ -165,3 +165,10 @@ def fixed_style(transformer: keras.Model, code=None, name: str | None = None) ->
     if code is not None:
         holder.code.assign(keras.ops.convert_to_tensor(code, "float32"))
     return model
+
+
+def build_fixed_style(config: dict, name: str | None = None) -> keras.Model:
+    """An untrained :func:`fixed_style` network of a transformer ``config`` (the family of
+    networks fine-tuned from a Magenta network: one input, the style code a weight)."""
+    transformer = build_conditional_transformer(config)
+    return fixed_style(transformer, name=name)
