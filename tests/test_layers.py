@@ -315,15 +315,18 @@ def test_scaled_tanh_range_and_values():
     assert y[0, 2] == pytest.approx(0.5)
 
 
-@pytest.mark.parametrize("b,h,w,k", [(1, 20, 17, 9), (2, 21, 30, 9), (1, 9, 12, 9),
-                                     (3, 10, 9, 5), (1, 8, 8, 1)])
-def test_halves_conv_equals_conv2d(b, h, w, k):
-    """Same weights, same output as keras Conv2D, for even and odd output heights."""
+@pytest.mark.parametrize("b,h,w,k,s", [(1, 20, 17, 9, 1), (2, 21, 30, 9, 1), (1, 9, 12, 9, 1),
+                                       (3, 10, 9, 5, 1), (1, 8, 8, 1, 1), (1, 34, 20, 3, 2),
+                                       (1, 33, 20, 3, 2), (2, 13, 9, 3, 2), (1, 3, 5, 3, 2),
+                                       (1, 40, 17, 5, 3)])
+def test_halves_conv_equals_conv2d(b, h, w, k, s):
+    """Same weights, same output as keras Conv2D, for even and odd output heights and for
+    strided convolutions."""
     import tensorflow as tf
     x = rand(b, h, w, 6)
-    plain = keras.layers.Conv2D(3, k)
+    plain = keras.layers.Conv2D(3, k, strides=s)
     plain.build(x.shape)
-    halves = HalvesConv2D(3, k)
+    halves = HalvesConv2D(3, k, strides=s)
     halves.build(x.shape)
     halves.set_weights(plain.get_weights())
     ref = plain(x).numpy()
@@ -344,7 +347,7 @@ def test_resize_by_is_bicubic_and_traces_for_any_size():
 
 def test_halves_conv_falls_back_for_padding_and_strides():
     x = rand(2, 11, 13, 4)
-    for kwargs in ({"padding": "same"}, {"strides": 2}):
+    for kwargs in ({"padding": "same"}, {"strides": (2, 1)}, {"dilation_rate": 2}):
         plain = keras.layers.Conv2D(3, 3, **kwargs)
         plain.build(x.shape)
         halves = HalvesConv2D(3, 3, **kwargs)

@@ -24,8 +24,8 @@ from __future__ import annotations
 import keras_style._quiet  # noqa: F401  (quiet TensorFlow import first)
 import keras
 
-from keras_style.layers import (ConditionalInstanceNormalization, CropLike, PadToMultiple,
-                                ReflectionPadding2D, StyleCode, StyleProjection)
+from keras_style.layers import (ConditionalInstanceNormalization, CropLike, HalvesConv2D,
+                                PadToMultiple, ReflectionPadding2D, StyleCode, StyleProjection)
 
 #: the two transformers' shapes (the ``architecture`` entry of their JSON)
 ARBITRARY = {"contract": [8, 16, 32], "contract_norm": "none", "residual_blocks": 5,
@@ -46,9 +46,10 @@ def _conditional_norm(x, code, channels, name, bias):
 
 
 def _conv(x, filters, kernel, stride, bias, name):
+    # HalvesConv2D: a Conv2D (same weights, same result) that sidesteps oneDNN's slow path
+    # for a batch of one image, which is how these networks are applied
     x = ReflectionPadding2D(kernel // 2, name=f"{name}_pad")(x)
-    return keras.layers.Conv2D(filters, kernel, strides=stride, use_bias=bias,
-                               name=f"{name}_conv")(x)
+    return HalvesConv2D(filters, kernel, strides=stride, use_bias=bias, name=f"{name}_conv")(x)
 
 
 def build_conditional_transformer(config: dict, name: str = "transformer") -> keras.Model:
