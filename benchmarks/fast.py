@@ -14,12 +14,11 @@ inference  seconds per image, batch 1, the model called with ``training=False`` 
            comparison, through a ``tf.function`` traced for the exact shape, and one call of
            ``networks.apply(model, image)`` itself, which builds (and so traces) a new
            ``tf.function`` on every call;
-training   one step of ``keras_style.train``'s ``train_step``: content targets via
-           ``PerceptualLoss.content_targets``, the model's forward pass in a ``GradientTape``,
-           the ``PerceptualLoss`` call, Adam ``apply_gradients``; the loss is built as
-           ``train.py`` builds it (Johnson layers, its default weights, reduction "mean",
-           Gram normalization "chw", max pooling) on synthetic batches (the tf.data
-           pipeline is not timed).
+training   one step of :func:`keras_style.training.make_train_step`, the function
+           ``python -m keras_style.train`` runs, built by the same library calls
+           (``build_network``, ``TrainConfig.loss_config``, ``make_objective``) from a
+           ``TrainConfig`` with its defaults, on synthetic batches (the tf.data pipeline is
+           not timed).
 
 The first ``--warmup`` calls (tracing) are left out; the tables report the median and min–max
 of the rest.  Nothing is hard-coded except the clearly labelled reference table quoted from
@@ -130,46 +129,32 @@ def measure_inference(job) -> dict:
 def measure_training(job) -> dict:
     tf, keras = _setup(job)
     from keras_style import image as im
-    from keras_style.losses import LossConfig, PerceptualLoss, equal_weights
-    from keras_style.train import TrainConfig
-    from keras_style.nets.johnson import build_transformer
+    from keras_style.losses import PerceptualLoss
+    from keras_style.training import (TrainConfig, build_network, make_model_input,
+                                      make_objective, make_train_step)
 
-    d = TrainConfig(style=job["style"], data="", arch=job["arch"], image_size=job["size"],
-                    batch_size=job["batch_size"])
-    style_image = im.load_image(d.style, max_size=d.style_size or d.image_size)
+    cfg = TrainConfig(style=job["style"], data="", arch=job["arch"], image_size=job["size"],
+                      batch_size=job["batch_size"])
+    style_image = im.load_image(cfg.style, max_size=cfg.style_size or cfg.image_size)
     t = time.perf_counter()
-    # The following mirrors keras_style.train.train (loss config, targets, optimizer, step).
-    loss_cfg = LossConfig(content_layers=equal_weights(d.content_layers),
-                          style_layers=equal_weights(d.style_layers),
-                          content_weight=d.content_weight, style_weight=d.style_weight,
-                          tv_weight=d.tv_weight, reduction="mean", gram_normalization="chw",
-                          pooling="max")
-    model = build_transformer(d.arch)
-    loss = PerceptualLoss(loss_cfg)
-    style_targets = loss.style_targets(style_image)
-    optimizer = keras.optimizers.Adam(learning_rate=d.lr)
+    # the very step keras_style.train runs: same network, loss, objective and step function
+    model, _ = build_network(cfg, style_image)
+    loss = PerceptualLoss(cfg.loss_config())
+    optimizer = keras.optimizers.Adam(learning_rate=cfg.lr)
     optimizer.build(model.trainable_variables)
-
-    @tf.function(reduce_retracing=True)
-    def train_step(batch):
-        content_targets = loss.content_targets(batch)
-        with tf.GradientTape() as tape:
-            out = model(batch, training=True)
-            terms = loss(out, content_targets, style_targets)
-        grads = tape.gradient(terms["total"], model.trainable_variables)
-        optimizer.apply_gradients(zip(grads, model.trainable_variables))
-        return terms
-
+    train_step = make_train_step(model, optimizer,
+                                 make_objective(cfg, loss, loss.style_targets(style_image)),
+                                 make_model_input(cfg))
     setup = time.perf_counter() - t
     n = job["warmup"] + job["steps"]
-    batches = [tf.random.stateless_uniform((d.batch_size, d.image_size, d.image_size, 3),
+    batches = [tf.random.stateless_uniform((cfg.batch_size, cfg.image_size, cfg.image_size, 3),
                                            seed=(0, i)) for i in range(n)]
     rss_before = current_rss_mib()
     times = []
     for batch in batches:
         t = time.perf_counter()
         terms = train_step(batch)
-        values = {k: float(v) for k, v in terms.items()}  # as train.py does after each step
+        values = {k: float(v) for k, v in terms.items()}  # as fit does after each step
         times.append(time.perf_counter() - t)
     return {"times": times[job["warmup"]:], "first": times[0], "setup": setup,
             "params": int(model.count_params()), "rss_before": rss_before,

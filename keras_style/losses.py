@@ -131,6 +131,18 @@ class LossConfig:
     def layers(self) -> list[str]:
         return list(dict.fromkeys([*self.content_layers, *self.style_layers]))
 
+    def to_dict(self) -> dict:
+        """JSON-ready: what a network's JSON stores as ``loss_config``."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "LossConfig":
+        """The inverse of :meth:`to_dict`; unknown keys are refused."""
+        unknown = set(data) - {f.name for f in dataclasses.fields(cls)}
+        if unknown:
+            raise ValueError(f"unknown loss settings: {', '.join(sorted(unknown))}.")
+        return cls(**data)
+
 
 def equal_weights(names) -> dict:
     names = list(names)

@@ -1,0 +1,576 @@
+"""The training library: :func:`fit` trains one network as a :class:`TrainConfig` says and
+returns it with its metadata.  ``python -m keras_style.train``, the benchmarks and the
+notebooks all use it.
+
+Small parts, each usable alone: :func:`check_inputs` (everything that can be refused before
+work), :func:`build_network` (the network: a Johnson-style or super-resolution network, or
+one started from a pretrained network, ``init``), :func:`make_objective` (the perceptual or
+pixel loss), :func:`make_train_step` (one optimizer step under a ``tf.distribute`` strategy:
+the global batch split across replicas), :class:`Checkpoints` (resumable state) and
+:class:`Reporter` (progress bar or log lines, TensorBoard, the caller's callback).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import signal
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from keras_style.errors import UsageError
+
+PROG = "python -m keras_style.train"
+TASKS = ("style", "super-resolution")
+# Johnson et al. used VGG16 relu1_2, relu2_2, relu3_3, relu4_3 for style and relu2_2 for
+# content; these are the same-named layers of VGG19.
+JOHNSON_STYLE_LAYERS = ("block1_conv2", "block2_conv2", "block3_conv3", "block4_conv3")
+JOHNSON_CONTENT_LAYERS = ("block2_conv2",)
+STYLE_LR, STYLE_TV = 1e-3, 1e-2
+# Super-resolution networks start as bicubic (a zero-initialized residual on a bicubic
+# skip); at Adam's 1e-3 the first steps overshoot and the loss oscillates around
+# bicubic, at 1e-4 it falls steadily (100 steps on two 64² patches: 3.5e-3 -> 2.0e-3 MSE).
+SR_LR, SR_TV = 1e-4, 0.0
+TRAINABLE = ("all", "norms")
+DISTRIBUTE = ("default", "mirrored")
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Every setting of a training run.  ``lr`` and ``tv_weight`` left at ``None`` take the
+    task's defaults (style: 1e-3 and 1e-2; super-resolution: 1e-4 and 0), the same from
+    Python as from the command line; impossible values raise :class:`UsageError`."""
+
+    style: str | None
+    data: str
+    task: str = "style"
+    factor: int = 4
+    sr_upsampling: str = "nearest"
+    pixel_loss: bool = False
+    blur_sigma: float = 1.0
+    out: str = "style_net"
+    steps: int = 2000
+    batch_size: int = 4
+    image_size: int = 256
+    style_size: int | None = None
+    lr: float | None = None
+    content_weight: float = 1.0
+    style_weight: float = 10.0
+    tv_weight: float | None = None
+    content_layers: tuple = JOHNSON_CONTENT_LAYERS
+    style_layers: tuple = JOHNSON_STYLE_LAYERS
+    style_tiles: int = 1
+    arch: str = "johnson"
+    init: str | None = None
+    trainable: str = "all"
+    checkpoint_dir: str | None = None
+    checkpoint_every: int = 100
+    resume: bool = False
+    log_dir: str | None = None
+    log_every: int = 10
+    sample_every: int = 200
+    seed: int = 0
+    device: str = "auto"
+    distribute: str = "default"
+    mixed_precision: bool = False
+    holdout: str | None = None
+    min_scale: float = 0.5
+    threads: int = 0
+    progress: bool = True
+
+    def __post_init__(self):
+        if self.task not in TASKS:
+            raise UsageError(f"--task must be one of {', '.join(TASKS)}, got {self.task!r}.")
+        sr = self.task == "super-resolution"
+        defaults = {"lr": SR_LR if sr else STYLE_LR, "tv_weight": SR_TV if sr else STYLE_TV}
+        for name, value in defaults.items():
+            if getattr(self, name) is None:
+                object.__setattr__(self, name, value)
+        for name in ("content_layers", "style_layers"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+        for name in ("steps", "batch_size", "image_size", "checkpoint_every", "log_every",
+                     "sample_every", "style_tiles"):
+            if int(getattr(self, name)) < 1:
+                raise UsageError(f"{_flag(name)} must be a positive integer, got "
+                                 f"{getattr(self, name)}.")
+        for name in ("lr", "content_weight", "style_weight", "tv_weight", "blur_sigma"):
+            if not getattr(self, name) >= 0:
+                raise UsageError(f"{_flag(name)} must not be negative, got "
+                                 f"{getattr(self, name)}.")
+        if not 0 < self.min_scale <= 1:
+            raise UsageError("--min-scale must be at most 1 and above 0 (a fraction of the "
+                             "photo's short side).")
+        if self.trainable not in TRAINABLE:
+            raise UsageError(f"--trainable must be one of {', '.join(TRAINABLE)}.")
+        if self.distribute not in DISTRIBUTE:
+            raise UsageError(f"--distribute must be one of {', '.join(DISTRIBUTE)}.")
+        if sr and self.init:
+            raise UsageError("--init starts a style network; super-resolution has none.")
+
+    @property
+    def ckpt_dir(self) -> Path:
+        return Path(self.checkpoint_dir or f"{self.out}_ckpt")
+
+    def loss_config(self):
+        """The :class:`~keras_style.losses.LossConfig` this run trains with."""
+        from keras_style.losses import LossConfig, equal_weights
+
+        sr = self.task == "super-resolution"
+        return LossConfig(content_layers=equal_weights(self.content_layers),
+                          style_layers={} if sr else equal_weights(self.style_layers),
+                          content_weight=self.content_weight, style_weight=self.style_weight,
+                          tv_weight=self.tv_weight, reduction="mean", gram_normalization="chw",
+                          pooling="max", style_tiles=self.style_tiles)
+
+
+# What a run may change when it resumes: where it writes, how long it runs, how it logs and
+# which hardware it uses. Every other TrainConfig field defines the training itself.
+RESUMABLE_CHANGES = ("out", "steps", "checkpoint_dir", "checkpoint_every", "resume", "log_dir",
+                     "log_every", "sample_every", "device", "distribute", "threads", "progress")
+# settings that did not exist when older checkpoints were written, with the value they had
+RESUME_DEFAULTS = {"sr_upsampling": "nearest", "init": None, "trainable": "all"}
+
+
+def run_identity(cfg: TrainConfig) -> dict:
+    """The fields that define a training run, as JSON-ready values.  Paths stay as given, so
+    the same command resumes in a clone moved elsewhere (or on another machine)."""
+    return {key: list(value) if isinstance(value, tuple) else value
+            for key, value in asdict(cfg).items() if key not in RESUMABLE_CHANGES}
+
+
+def check_resume(cfg: TrainConfig, ckpt_dir: Path) -> dict:
+    """The saved progress of the run to resume; refuses flags that would change the run (a
+    network half trained with one loss and half with another, under the JSON of the last)."""
+    path = ckpt_dir / "progress.json"
+    if not path.exists():
+        return {}
+    try:
+        previous = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"{path}: unreadable ({exc}); cannot resume from it.") from None
+    saved = previous.get("config")
+    if saved is None:  # written before runs recorded their settings
+        return previous
+    saved = {**RESUME_DEFAULTS, **saved}
+    now = run_identity(cfg)
+    changed = [k for k in sorted(set(saved) | set(now)) if saved.get(k) != now.get(k)]
+    if changed:
+        flags = ", ".join(f"--{k.replace('_', '-')} (was {saved.get(k)!r}, now {now.get(k)!r})"
+                          for k in changed)
+        raise UsageError(f"--resume with different settings than the checkpointed run in "
+                         f"{ckpt_dir}: {flags}. Resume with the original settings, or start a "
+                         "new run in another --checkpoint-dir.")
+    return previous
+
+
+# --- before any work ------------------------------------------------------------------------
+
+def writable_folder(folder: Path, what: str):
+    """Create ``folder`` if needed and prove it writable with a probe file (``os.access``
+    says yes to root even on a read-only mount); a :class:`UsageError` otherwise."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".keras_style_probe_", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise UsageError(f"{what} {folder} is not a writable folder ({exc.strerror or exc}).") \
+            from None
+
+
+def check_outputs(cfg: TrainConfig):
+    """``--out`` is a path prefix in a writable folder; the checkpoint and log folders are
+    writable.  Folders that do not exist yet are created (``--out runs/mine`` on a fresh
+    clone works)."""
+    out = Path(cfg.out)
+    if str(cfg.out).endswith(("/", os.sep)) or out.is_dir() or not out.name:
+        raise UsageError(f"--out {cfg.out} is a folder; give a path prefix such as "
+                         f"{out / 'my_style'} (it writes PREFIX.weights.h5 and PREFIX.json).")
+    writable_folder(out.parent, "--out: folder")
+    writable_folder(cfg.ckpt_dir, "--checkpoint-dir")
+    if cfg.log_dir:
+        writable_folder(Path(cfg.log_dir), "--log-dir")
+
+
+def check_inputs(cfg: TrainConfig):
+    """Everything that can be refused before training; returns the style image (or None)."""
+    from keras_style import image as im
+    from keras_style.nets.johnson import ARCHITECTURES, min_input_size
+    from keras_style.vgg import canonical_layer_name
+
+    if cfg.task == "style":
+        if not cfg.style:
+            raise UsageError("--style PAINTING is required to train a style network.")
+        if cfg.init is None and cfg.arch not in ARCHITECTURES:
+            raise UsageError(f"unknown --arch {cfg.arch!r}; choose one of "
+                             f"{', '.join(ARCHITECTURES)}.")
+        smallest = 32 if cfg.init else min_input_size(cfg.arch)
+        if cfg.image_size < smallest:
+            raise UsageError(f"--image-size must be at least {smallest} for this network.")
+    else:
+        if cfg.style:
+            raise UsageError("--style is for --task style; super-resolution needs no painting.")
+        if cfg.image_size < 8 * cfg.factor:
+            raise UsageError(f"--image-size must be at least {8 * cfg.factor} for --factor "
+                             f"{cfg.factor} (low-resolution patches of 8 px or more).")
+    for name in (*cfg.content_layers, *cfg.style_layers):
+        try:
+            canonical_layer_name(name)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    if cfg.holdout and not Path(cfg.holdout).is_file():
+        raise UsageError(f"--holdout {cfg.holdout}: no such file.")
+    check_outputs(cfg)
+    if cfg.task != "style":
+        return None
+    return im.load_image(cfg.style, max_size=cfg.style_size or cfg.image_size)
+
+
+def load_data(cfg: TrainConfig):
+    """The training photos (minus ``holdout``); refuses a folder in which nothing decodes."""
+    from keras_style.data import ImageFolder, read_list
+    from keras_style.errors import DataError
+
+    exclude = read_list(cfg.holdout) if cfg.holdout else ()
+    data = ImageFolder(cfg.data, size=cfg.image_size, seed=cfg.seed, min_scale=cfg.min_scale,
+                       exclude=exclude)
+    try:
+        data.sample(0)  # decodes files until one works: fails here, not inside tf.data
+    except DataError as exc:
+        raise UsageError(f"--data {cfg.data}: {exc} (corrupt, or all smaller than 16 px)") \
+            from None
+    return data, list(exclude)
+
+
+# --- the parts of a run -----------------------------------------------------------------------
+
+def build_network(cfg: TrainConfig, style_image=None):
+    """The network to train and the JSON entries describing it: ``family``,
+    ``architecture``, ``architecture_name`` and, when started from a pretrained network,
+    ``init`` (what it was and where it came from)."""
+    if cfg.task == "super-resolution":
+        from keras_style.nets.superres import build_super_resolution, sr_architecture
+
+        architecture = sr_architecture(cfg.factor, upsampling=cfg.sr_upsampling)
+        return build_super_resolution(**architecture), {
+            "family": "superres", "architecture": architecture,
+            "architecture_name": f"sr_x{cfg.factor}"}
+    if cfg.init:
+        from keras_style.finetune import initial_network
+
+        return initial_network(cfg.init, style_image, cfg.trainable)
+    from keras_style.nets.johnson import build_transformer, get_architecture
+
+    model = build_transformer(cfg.arch)
+    if cfg.trainable == "norms":
+        from keras_style.finetune import train_only_norms
+
+        train_only_norms(model)
+    return model, {"family": "johnson", "architecture": get_architecture(cfg.arch).to_dict(),
+                   "architecture_name": cfg.arch}
+
+
+def make_objective(cfg: TrainConfig, loss, style_targets):
+    """``objective(output, photos) -> terms`` (``content``, ``style``, ``tv``, ``total``)."""
+    import tensorflow as tf
+
+    from keras_style.losses import total_variation_loss
+
+    def objective(out, batch):
+        if cfg.task == "super-resolution" and cfg.pixel_loss:
+            content = cfg.content_weight * tf.reduce_mean(tf.square(out - batch))
+            tv = cfg.tv_weight * total_variation_loss(out)
+            return {"content": content, "style": tf.constant(0.0), "tv": tv,
+                    "total": content + tv}
+        return loss(out, loss.content_targets(batch), style_targets)
+    return objective
+
+
+def make_model_input(cfg: TrainConfig):
+    """What the network sees of a batch of photos: the photos, or their low-resolution
+    versions (blur, then bicubic downsampling) for super-resolution."""
+    from keras_style.data import degrade
+
+    if cfg.task == "super-resolution":
+        return lambda batch: degrade(batch, cfg.factor, cfg.blur_sigma)
+    return lambda batch: batch
+
+
+def make_train_step(model, optimizer, objective, model_input, strategy=None):
+    """One training step as a ``tf.function`` of a (distributed) batch.
+
+    Under ``strategy`` each replica computes the loss of its share of the global batch,
+    scaled by ``1 / replicas``; the optimizer sums the replicas' gradients, so the update is
+    the gradient of the global batch's mean loss, the same as on one device.  Returns the
+    loss terms averaged over the replicas.  This is the step ``fit`` runs and
+    ``benchmarks/fast.py`` times.
+    """
+    import tensorflow as tf
+
+    strategy = strategy or tf.distribute.get_strategy()
+    replicas = strategy.num_replicas_in_sync
+
+    def replica_step(batch):
+        inputs = model_input(batch)
+        with tf.GradientTape() as tape:
+            out = model(inputs, training=True)
+            terms = objective(out, batch)
+            scaled = terms["total"] / replicas
+        variables = model.trainable_variables
+        optimizer.apply_gradients(zip(tape.gradient(scaled, variables), variables))
+        return terms
+
+    @tf.function(reduce_retracing=True)
+    def step(batch):
+        terms = strategy.run(replica_step, args=(batch,))
+        return {k: strategy.reduce(tf.distribute.ReduceOp.MEAN, v, axis=None)
+                for k, v in terms.items()}
+    return step
+
+
+def make_strategy(cfg: TrainConfig):
+    """``tf.distribute`` strategy: the default one (one device, as chosen by ``device``) or
+    ``MirroredStrategy`` over every GPU (every logical CPU when there is none)."""
+    import tensorflow as tf
+
+    gpus = tf.config.list_logical_devices("GPU")
+    if cfg.device == "gpu" and not gpus:
+        raise UsageError("--device gpu: TensorFlow sees no GPU on this machine.")
+    if cfg.distribute == "mirrored":
+        devices = [d.name for d in (gpus if gpus and cfg.device != "cpu" else
+                                    tf.config.list_logical_devices("CPU"))]
+        if cfg.batch_size % len(devices):
+            raise UsageError(f"--batch-size {cfg.batch_size} does not split evenly over "
+                             f"{len(devices)} devices.")
+        return tf.distribute.MirroredStrategy(devices), devices[0]
+    device = "/GPU:0" if gpus and cfg.device != "cpu" else "/CPU:0"
+    return tf.distribute.OneDeviceStrategy(device), device
+
+
+class Checkpoints:
+    """The resumable state of a run: network, optimizer and step (``tf.train.Checkpoint``,
+    the last two kept) plus ``progress.json`` (wall time, last terms, the run's settings)."""
+
+    def __init__(self, cfg: TrainConfig, model, optimizer):
+        import tensorflow as tf
+
+        self.cfg, self.dir = cfg, cfg.ckpt_dir
+        self.step = tf.Variable(0, dtype=tf.int64, name="step")
+        self.ckpt = tf.train.Checkpoint(model=model, optimizer=optimizer, step=self.step)
+        self.manager = tf.train.CheckpointManager(self.ckpt, str(self.dir), max_to_keep=2)
+
+    def restore(self) -> int:
+        """Load the latest checkpoint (``--resume``) and return its step; a damaged one is
+        named, with the older checkpoint that can be resumed instead."""
+        latest = self.manager.latest_checkpoint
+        if not self.cfg.resume:
+            if latest:
+                raise UsageError(f"{self.dir} already holds checkpoints; pass --resume to "
+                                 "continue or choose another --checkpoint-dir.")
+            return 0
+        if not latest:
+            raise UsageError(f"--resume: no checkpoint in {self.dir}.")
+        try:
+            self.ckpt.restore(latest).expect_partial()
+        except Exception as exc:  # TensorFlow raises many kinds for a truncated file
+            older = [c for c in self.manager.checkpoints if c != latest]
+            hint = (f"the previous checkpoint {older[-1]} is kept: move {latest}.* away and "
+                    "--resume again from it" if older else "no older checkpoint is kept")
+            reason = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else \
+                type(exc).__name__
+            raise UsageError(f"checkpoint {latest} is damaged ({reason}); {hint}.") from None
+        return int(self.step.numpy())
+
+    def save(self, wall: float, last: dict):
+        self.manager.save(checkpoint_number=int(self.step.numpy()))
+        tmp = self.dir / "progress.json.tmp"
+        tmp.write_text(json.dumps({"step": int(self.step.numpy()), "wall_seconds": wall,
+                                   "last_terms": last, "config": run_identity(self.cfg)}))
+        tmp.replace(self.dir / "progress.json")
+
+
+class Reporter:
+    """Where each step's loss terms go: the caller's callback, a progress bar (or log lines),
+    TensorBoard scalars and validation images."""
+
+    def __init__(self, cfg: TrainConfig, start: int, callback=None, val_images=None,
+                 model=None):
+        import tensorflow as tf
+
+        self.cfg, self.callback, self.model, self.val = cfg, callback, model, val_images
+        self.writer = tf.summary.create_file_writer(cfg.log_dir) if cfg.log_dir else None
+        self.bar = None
+        if cfg.progress:
+            from tqdm.auto import tqdm
+            self.bar = tqdm(total=cfg.steps, initial=start, desc="train", unit="step",
+                            dynamic_ncols=True)
+
+    def step(self, step: int, values: dict, wall: float):
+        import tensorflow as tf
+
+        cfg = self.cfg
+        if self.callback is not None:
+            self.callback(step, values, wall)
+        if self.bar is not None:
+            self.bar.update(1)
+            self.bar.set_postfix({k: f"{v:.3g}" for k, v in values.items()}, refresh=False)
+        elif step % cfg.log_every == 0 or step == cfg.steps:
+            print(f"step {step}/{cfg.steps} " + " ".join(
+                f"{k}={v:.4g}" for k, v in values.items()) + f" wall={wall:.0f}s", flush=True)
+        if self.writer is not None and step % cfg.log_every == 0:
+            with self.writer.as_default(step=step):
+                for k, v in values.items():
+                    tf.summary.scalar(f"loss/{k}", v)
+        if self.writer is not None and self.val is not None and step % cfg.sample_every == 0:
+            with self.writer.as_default(step=step):
+                tf.summary.image("validation", self.model(self.val, training=False),
+                                 max_outputs=len(self.val))
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+
+
+# --- the run ------------------------------------------------------------------------------
+
+@dataclass
+class TrainResult:
+    """What :func:`fit` returns: the network, the JSON record to save with it, and the exit
+    status (0 finished, 3 the loss became NaN, 143 stopped by SIGTERM; on 3 and 143 the last
+    checkpoint is the state to keep)."""
+
+    model: object
+    metadata: dict
+    status: int = 0
+    message: str = ""
+    history: list = field(default_factory=list)
+
+
+def _setup_tensorflow(cfg: TrainConfig):
+    import keras
+    import tensorflow as tf
+
+    from keras_style.cli import quiet_tensorflow
+
+    quiet_tensorflow()
+    if cfg.threads > 0:
+        try:
+            tf.config.threading.set_intra_op_parallelism_threads(cfg.threads)
+            tf.config.threading.set_inter_op_parallelism_threads(cfg.threads)
+        except RuntimeError:  # a second run in this process: its pools are already fixed
+            pass
+    strategy, device = make_strategy(cfg)
+    if cfg.mixed_precision:
+        keras.mixed_precision.set_global_policy(
+            "mixed_float16" if device.startswith("/GPU") else "mixed_bfloat16")
+    keras.utils.set_random_seed(cfg.seed)
+    return strategy
+
+
+def _metadata(cfg, network_record, data, held_out, steps, wall, last, loss_cfg, argv):
+    import keras
+    import tensorflow as tf
+
+    sr = cfg.task == "super-resolution"
+    return {
+        "name": Path(cfg.out).name, "task": cfg.task, **network_record,
+        "style_image": Path(cfg.style).name if cfg.style else None,
+        "data": str(cfg.data), "training_images": len(data), "held_out": held_out,
+        "skipped_files": sorted(str(p) for p in data.skipped),
+        "steps": steps, "wall_seconds": round(wall, 1), "final_loss": last,
+        "loss": {"kind": "pixel" if (sr and cfg.pixel_loss) else "perceptual",
+                 "content_layers": list(cfg.content_layers),
+                 "style_layers": [] if sr else list(cfg.style_layers),
+                 "reduction": loss_cfg.reduction,
+                 "gram_normalization": loss_cfg.gram_normalization,
+                 "style_tiles": loss_cfg.style_tiles},
+        "loss_config": loss_cfg.to_dict(),
+        "hyperparameters": {k: list(v) if isinstance(v, tuple) else v
+                            for k, v in asdict(cfg).items() if k not in ("progress", "resume")},
+        "command": PROG + " " + " ".join(sys.argv[1:] if argv is None else map(str, argv)),
+        "keras_version": keras.__version__, "tensorflow_version": tf.__version__,
+    }
+
+
+def _loop(cfg, step_fn, stream, checkpoints, reporter, start, wall, last):
+    """Run steps ``start + 1 .. cfg.steps``; returns ``(status, message, wall, last)``."""
+    stop = {"flag": False}
+    old_handler = signal.signal(signal.SIGTERM, lambda signum, frame: stop.update(flag=True))
+    t_prev = time.perf_counter()
+    try:
+        for step in range(start + 1, cfg.steps + 1):
+            values = {k: float(v) for k, v in step_fn(next(stream)).items()}
+            if not all(math.isfinite(v) for v in values.values()):
+                return 3, (f"the loss became {values['total']} at step {step}; stopping. The "
+                           f"last good checkpoint in {checkpoints.dir} is kept (try a lower "
+                           "--lr)."), wall, last
+            checkpoints.step.assign(step)
+            now = time.perf_counter()
+            wall, t_prev, last = wall + now - t_prev, now, values
+            reporter.step(step, values, wall)
+            if step % cfg.checkpoint_every == 0 or step == cfg.steps or stop["flag"]:
+                checkpoints.save(wall, last)
+            if stop["flag"]:
+                return 143, f"stopped by SIGTERM at step {step}; resume with --resume.", \
+                    wall, last
+    finally:
+        signal.signal(signal.SIGTERM, old_handler)
+        reporter.close()
+    return 0, "", wall, last
+
+
+def fit(cfg: TrainConfig, callback=None, argv=None) -> TrainResult:
+    """Train the network ``cfg`` describes; return it with its metadata and status.
+
+    ``callback(step, terms, wall_seconds)`` is called after every step with the step
+    number, the loss terms of that step's batch (floats: ``content``, ``style``, ``tv``,
+    ``total``) and the training wall time so far, e.g. to plot the loss live.  Bad settings
+    raise :class:`UsageError` before any work; nothing is written but the checkpoints.
+    """
+    style_image = check_inputs(cfg)
+    data, held_out = load_data(cfg)
+    previous = check_resume(cfg, cfg.ckpt_dir) if cfg.resume else {}
+    strategy = _setup_tensorflow(cfg)
+    import keras
+
+    from keras_style.losses import PerceptualLoss
+
+    loss_cfg = cfg.loss_config()
+    with strategy.scope():
+        model, record = build_network(cfg, style_image)
+        loss = PerceptualLoss(loss_cfg)
+        style_targets = {} if cfg.task != "style" else loss.style_targets(style_image)
+        optimizer = keras.optimizers.Adam(learning_rate=cfg.lr)
+        optimizer.build(model.trainable_variables)
+        checkpoints = Checkpoints(cfg, model, optimizer)
+    start = checkpoints.restore()
+    if cfg.resume:
+        print(f"{PROG}: resumed from {checkpoints.manager.latest_checkpoint} at step {start}.",
+              file=sys.stderr)
+    if start >= cfg.steps:
+        print(f"{PROG}: the checkpoint is already at step {start} >= --steps {cfg.steps}; "
+              "writing the network.", file=sys.stderr)
+    model_input = make_model_input(cfg)
+    step_fn = make_train_step(model, optimizer, make_objective(cfg, loss, style_targets),
+                              model_input, strategy)
+    stream = iter(strategy.experimental_distribute_dataset(
+        data.dataset(cfg.batch_size, start=start * cfg.batch_size)))
+    val = None
+    if cfg.log_dir:
+        import numpy as np
+        val = model_input(np.stack([data.sample(10_000_000 + i) for i in range(3)]))
+    reporter = Reporter(cfg, start, callback, val, model)
+    status, message, wall, last = _loop(cfg, step_fn, stream, checkpoints, reporter, start,
+                                        float(previous.get("wall_seconds", 0.0)),
+                                        previous.get("last_terms", {}))
+    metadata = _metadata(cfg, record, data, held_out, int(checkpoints.step.numpy()), wall,
+                         last, loss_cfg, argv)
+    return TrainResult(model, metadata, status, message)
