@@ -155,3 +155,79 @@ def test_tiny_run_writes_table_json_and_crops(sr, tmp_path, capsys,
         assert r["bicubic"]["psnr"] > r["pixel"]["psnr"]
     with Image.open(crops) as img:
         assert img.width == 6 + 5 * (64 + 6)  # five 32 px crops at --crop-zoom 2
+
+
+def _photo(sr, size=(256, 192)):
+    with Image.open(Path(sr.REPO) / "keras_style" / "assets" / "colosseum.jpg") as img:
+        return np.asarray(img.convert("RGB").crop((0, 0) + size), np.float64) / 255
+
+
+def test_grid_measure_sees_a_faint_upsampling_grid(sr):
+    truth = _photo(sr)
+    assert sr.grid_measure(truth, truth, 4) == {"grid": 1.0, "grid_by_k": {"1": 1.0, "2": 1.0}}
+    y = sr.rgb_to_y(truth)
+    assert 0.5 < sr.grid_standout(y, 4) < 2  # a photo has no lines of its own there
+    # a phase-dependent gain, as a network whose 16 output phases differ paints: 5 % on
+    # one pixel of every 4x4 block, hard to see pixel by pixel, stands out in the spectrum
+    gain = np.ones(truth.shape[:2])
+    gain[1::4, 2::4] = 1.05
+    m = sr.grid_measure(sr.quantize(np.clip(truth * gain[..., None], 0, 1)), truth, 4)
+    assert m["grid"] > 1.3 and m["grid_by_k"]["1"] > 1.3 and m["grid_by_k"]["2"] > 1.3
+    # a period-2 pattern shows at k = 2 (1/2 cycle per pixel) and not at k = 1
+    dots = np.zeros(truth.shape[:2])
+    dots[::2, ::2] = 3 / 255
+    m2 = sr.grid_measure(sr.quantize(np.clip(truth + dots[..., None], 0, 1)), truth, 4)
+    assert m2["grid_by_k"]["2"] > 1.5 and abs(m2["grid_by_k"]["1"] - 1) < 0.05
+    # noise without a period is not a grid
+    noisy = np.clip(truth + np.random.default_rng(0).normal(0, 0.02, truth.shape), 0, 1)
+    assert abs(sr.grid_measure(noisy, truth, 4)["grid"] - 1) < 0.1
+    with pytest.raises(ValueError, match="multiples of 4"):
+        sr.grid_standout(y[:, :-1], 4)
+
+
+def test_bicubic_enlargement_draws_no_grid(sr):
+    import tensorflow as tf
+
+    from keras_style.data import degrade
+
+    truth = _photo(sr)
+    for factor in (4, 8):
+        low = degrade(truth[None].astype(np.float32), factor)
+        up = sr.quantize(np.clip(tf.image.resize(low, truth.shape[:2], "bicubic")[0], 0, 1))
+        # the cubic kernel sums to one at every phase: its response is zero at k / factor
+        assert sr.grid_measure(up, truth, factor)["grid"] < 1.0
+
+
+def test_bad_networks_flag_is_one_sentence(sr, tmp_path, capsys, held_out_photos):
+    folder, holdout = held_out_photos(["a.png"])
+    for bad in ("noequals", "pixel=x", "=x"):
+        code = sr.main(["--photos", str(folder), "--holdout", str(holdout), "--no-crops",
+                        "--networks", bad])
+        err = capsys.readouterr().err
+        assert code == 2 and len(err.strip().splitlines()) == 1 and "--networks" in err
+
+
+@pytest.mark.vgg
+@pytest.mark.slow
+def test_networks_flag_reports_named_rows_with_grid(sr, tmp_path, capsys, saved_sr_network,
+                                                    held_out_photos):
+    folder, holdout = held_out_photos(["a.png"])
+    saved_sr_network(tmp_path, "near_x4", 4, kind="perceptual", width=8, residual_blocks=1)
+    saved_sr_network(tmp_path, "shuf_x4", 4, kind="perceptual", width=8, residual_blocks=1,
+                     upsampling="shuffle")
+    crops, out = tmp_path / "crops.png", tmp_path / "all.json"
+    code = sr.main(["--photos", str(folder), "--holdout", str(holdout), "--factors", "4",
+                    "--pixel", "none", "--perceptual", "none",
+                    "--networks", f"nearest={tmp_path / 'near_x{factor}'}",
+                    f"shuffle={tmp_path / 'shuf_x{factor}'}",
+                    "--crops", str(crops), "--crop-size", "32", "--json", str(out),
+                    "--size", "96"])
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "| nearest: `near_x4` |" in captured.out and "| shuffle: `shuf_x4` |" in captured.out
+    assert "grid (× original's)" in captured.out and "pixel loss:" not in captured.out
+    row = json.loads(out.read_text())["results"]["x4"]["photos"][0]
+    assert set(row) >= {"bicubic", "nearest", "shuffle"} and "pixel" not in row
+    assert row["bicubic"]["grid"] > 0 and set(row["shuffle"]["grid_by_k"]) == {"1", "2"}
+    with Image.open(crops) as img:
+        assert img.width == 6 + 5 * (64 + 6)  # input, bicubic, nearest, shuffle, truth

@@ -11,23 +11,136 @@ from keras_style import train, upscale
 from keras_style.data import degrade, gaussian_kernel
 from keras_style.networks import save_network
 from keras_style.nets.johnson import build_transformer
-from keras_style.nets.superres import build_super_resolution, sr_architecture
+from keras_style.nets.superres import (SR_UPSAMPLINGS, ShuffleConv2D, build_super_resolution,
+                                       sr_architecture)
 
 ASSETS = Path(train.__file__).parent / "assets"
 
 
-@pytest.mark.parametrize("factor", [4, 8])
+@pytest.mark.parametrize("upsampling", SR_UPSAMPLINGS)
+@pytest.mark.parametrize("factor", [2, 4, 8])
 @pytest.mark.parametrize("h,w", [(16, 16), (13, 21), (9, 30)])
-def test_output_is_factor_times_larger(factor, h, w):
-    model = build_super_resolution(factor)
+def test_output_is_factor_times_larger(factor, h, w, upsampling):
+    model = build_super_resolution(factor, upsampling=upsampling)
     out = np.asarray(model(np.random.default_rng(0).random((1, h, w, 3), np.float32)))
     assert out.shape == (1, h * factor, w * factor, 3)
     assert out.min() >= 0 and out.max() <= 1
 
 
-def test_unknown_factor_is_refused():
+def test_unknown_factor_and_upsampling_are_refused():
     with pytest.raises(ValueError, match="factor"):
         build_super_resolution(3)
+    with pytest.raises(ValueError, match="shuffle"):
+        build_super_resolution(4, upsampling="bilinear")
+
+
+@pytest.mark.parametrize("upsampling", SR_UPSAMPLINGS)
+@pytest.mark.parametrize("factor", [2, 4, 8])
+def test_untrained_network_is_exactly_bicubic(factor, upsampling):
+    import tensorflow as tf
+
+    x = np.random.default_rng(4).random((2, 11, 14, 3)).astype(np.float32)
+    model = build_super_resolution(**sr_architecture(factor, upsampling=upsampling))
+    bicubic = np.clip(tf.image.resize(x, (11 * factor, 14 * factor), "bicubic").numpy(), 0, 1)
+    np.testing.assert_allclose(np.asarray(model(x)), bicubic, atol=1e-6)
+
+
+def test_icnr_shuffle_starts_as_nearest_upsampling_of_one_convolution():
+    import keras
+
+    keras.utils.set_random_seed(5)
+    x = np.random.default_rng(5).random((2, 7, 9, 6)).astype(np.float32)
+    layer = ShuffleConv2D(5, 3, upsample=2)
+    y = np.asarray(layer(x))
+    assert y.shape == (2, 14, 18, 5)
+    # every 2x2 block holds one value per channel: no pattern inside a block ...
+    np.testing.assert_allclose(y, np.repeat(np.repeat(y[:, ::2, ::2], 2, 1), 2, 2), atol=1e-6)
+    # ... and that value is the first `filters` channels of the convolution
+    conv = np.asarray(layer.conv(layer.pad(x)))[..., :5]
+    np.testing.assert_allclose(y[:, ::2, ::2], conv, atol=1e-6)
+    assert np.abs(y).mean() > 0.05  # a real convolution, not zeros
+    # the 4 phases are free parameters: changing one phase's kernel moves only its pixels
+    kernel = layer.conv.kernel.numpy()
+    kernel[..., 3 * 5:] += 0.5  # phase (1, 1) of each block
+    layer.conv.kernel.assign(kernel)
+    z = np.asarray(layer(x))
+    np.testing.assert_allclose(z[:, ::2, :], y[:, ::2, :], atol=1e-6)
+    np.testing.assert_allclose(z[:, 1::2, ::2], y[:, 1::2, ::2], atol=1e-6)
+    assert np.abs(z[:, 1::2, 1::2] - y[:, 1::2, 1::2]).max() > 0.1
+
+
+def _perturbed(model, seed=6, scale=0.02):
+    rng = np.random.default_rng(seed)
+    for v in model.trainable_variables:
+        v.assign(v.numpy() + rng.normal(0, scale, v.shape).astype(np.float32))
+    return model
+
+
+def test_shuffle_network_round_trips_through_a_keras_file(tmp_path):
+    import keras
+
+    model = _perturbed(build_super_resolution(**sr_architecture(4, upsampling="shuffle")))
+    assert isinstance(model.get_layer("up1_conv"), ShuffleConv2D)
+    x = np.random.default_rng(7).random((1, 12, 10, 3)).astype(np.float32)
+    path = tmp_path / "sr.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True)
+    assert isinstance(loaded.get_layer("up2_conv"), ShuffleConv2D)
+    np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(model(x)), atol=1e-5)
+    # a variable-size input after loading
+    assert loaded(np.zeros((1, 9, 13, 3), np.float32)).shape == (1, 36, 52, 3)
+
+
+def test_shuffle_network_round_trips_through_weights_and_json(tmp_path):
+    from keras_style.networks import load_model, read_metadata
+
+    arch = sr_architecture(4, upsampling="shuffle")
+    model = _perturbed(build_super_resolution(**arch))
+    save_network(model, tmp_path / "net", {"name": "net", "task": "super-resolution",
+                                           "architecture": arch})
+    assert read_metadata(tmp_path / "net.json")["architecture"]["upsampling"] == "shuffle"
+    loaded = load_model(tmp_path / "net")
+    x = np.random.default_rng(8).random((1, 12, 10, 3)).astype(np.float32)
+    np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(model(x)), atol=1e-5)
+
+
+def test_shipped_networks_still_load_as_nearest():
+    from keras_style.layers import UpsampleConv2D
+    from keras_style.networks import load_model
+
+    model, meta = load_model("sr_x4", with_metadata=True)
+    assert meta["architecture"]["upsampling"] == "nearest"
+    assert isinstance(model.get_layer("up1_conv"), UpsampleConv2D)
+    # trained: not bicubic any more
+    import tensorflow as tf
+    x = np.random.default_rng(9).random((1, 16, 16, 3)).astype(np.float32)
+    bicubic = np.clip(tf.image.resize(x, (64, 64), "bicubic").numpy(), 0, 1)
+    assert np.abs(np.asarray(model(x)) - bicubic).max() > 1e-3
+
+
+def test_sr_upsampling_flag_is_part_of_the_run_identity(tmp_path):
+    from keras_style.cli import UsageError
+
+    base = ["--task", "super-resolution", "--data", str(tmp_path), "--out", str(tmp_path / "o")]
+    assert train.parse_config(base).sr_upsampling == "nearest"
+    shuffle = train.parse_config(base + ["--sr-upsampling", "shuffle"])
+    assert train.run_identity(shuffle)["sr_upsampling"] == "shuffle"
+    ckpt = tmp_path / "ckpt"
+    ckpt.mkdir()
+    # a checkpoint written before the flag existed was a nearest run: it resumes as one ...
+    old = train.run_identity(train.parse_config(base))
+    del old["sr_upsampling"]
+    (ckpt / "progress.json").write_text(json.dumps({"step": 5, "config": old}))
+    nearest = train.parse_config(base + ["--checkpoint-dir", str(ckpt)])
+    assert train.check_resume(nearest, ckpt)["step"] == 5
+    # ... and refuses to continue as a shuffle network
+    with pytest.raises(UsageError, match="--sr-upsampling"):
+        train.check_resume(train.parse_config(base + ["--sr-upsampling", "shuffle"]), ckpt)
+    (ckpt / "progress.json").write_text(json.dumps({"step": 5,
+                                                    "config": train.run_identity(shuffle)}))
+    assert train.check_resume(shuffle, ckpt)["step"] == 5
+    with pytest.raises(UsageError, match="was 'shuffle', now 'nearest'"):
+        train.check_resume(nearest, ckpt)
 
 
 def test_degradation_is_deterministic_and_shaped():
@@ -61,6 +174,22 @@ def photos(tmp_path_factory):
         for i in range(4):
             img.crop((i * 60, 40, i * 60 + 200, 200)).resize((100, 80)).save(folder / f"{i}.png")
     return folder
+
+
+@pytest.mark.vgg
+@pytest.mark.slow
+def test_training_a_shuffle_network_records_it(tmp_path, photos, capsys):
+    from keras_style.networks import load_model
+
+    out = tmp_path / "shuffle"
+    code = train.main(["--task", "super-resolution", "--factor", "2", "--data", str(photos),
+                       "--out", str(out), "--steps", "2", "--image-size", "32",
+                       "--batch-size", "2", "--no-progress", "--sr-upsampling", "shuffle"])
+    assert code == 0, capsys.readouterr().err
+    meta = json.loads(Path(f"{out}.json").read_text())
+    assert meta["architecture"]["upsampling"] == "shuffle"
+    assert meta["hyperparameters"]["sr_upsampling"] == "shuffle"
+    assert isinstance(load_model(out).get_layer("up1_conv"), ShuffleConv2D)
 
 
 @pytest.mark.vgg

@@ -1,17 +1,72 @@
 """Super-resolution networks (Johnson et al. 2016, supplementary material), built from our
 registered layers: :func:`build_super_resolution` and the shipped configuration
-:func:`sr_architecture`.
+:func:`sr_architecture`; :class:`ShuffleConv2D`, the sub-pixel convolution upsampling stage.
 """
 
 from __future__ import annotations
 
 import keras_style._quiet  # noqa: F401  (quiet TensorFlow import first)
 import keras
+from keras import ops
 
 from keras_style.layers import (HalvesConv2D, LinearPixels, ReflectionPadding2D, ResidualBlock,
                                 ResizeBy, ScaledTanh, UpsampleConv2D, make_normalization)
 
 SR_FACTORS = (2, 4, 8)
+SR_UPSAMPLINGS = ("nearest", "shuffle", "transpose")
+
+
+@keras.saving.register_keras_serializable(package="keras_style")
+class ShuffleConv2D(keras.layers.Layer):
+    """Sub-pixel convolution (Shi et al. 2016) with ICNR initialization (Aitken et al. 2017).
+
+    A reflection-padded convolution at the *input* resolution to ``filters * upsample²``
+    channels, then depth-to-space: each group of ``upsample²`` channels becomes one
+    ``upsample × upsample`` block of output pixels, so every output phase has its own
+    weights, computed at a quarter of the cost of convolving the enlarged image (for
+    ``upsample=2``).  Randomly initialized, the phases differ and paint a grid of the
+    output period; ICNR initializes the ``upsample²`` copies of each output channel to the
+    same kernel, so the untrained layer is exactly nearest-neighbour upsampling of one
+    convolution, with no pattern within a block, and training moves the phases apart only
+    as far as the loss asks.  ``kernel_initializer`` draws that one kernel.  The output has
+    ``upsample`` times the input's height and width and ``filters`` channels.
+    """
+
+    def __init__(self, filters, kernel_size=3, upsample=2, kernel_initializer="glorot_uniform",
+                 **kwargs):
+        super().__init__(**kwargs)
+        if int(kernel_size) % 2 == 0:
+            raise ValueError(f"ShuffleConv2D needs an odd kernel_size, got {kernel_size}.")
+        self.filters = int(filters)
+        self.kernel_size = int(kernel_size)
+        self.upsample = int(upsample)
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.pad = ReflectionPadding2D(self.kernel_size // 2, name="pad")
+        self.conv = keras.layers.Conv2D(self.filters * self.upsample ** 2, self.kernel_size,
+                                        name="conv")
+
+    def build(self, input_shape):
+        self.conv.build(self.pad.compute_output_shape(input_shape))
+        # ICNR: one kernel per output channel, tiled over the upsample² phases in the
+        # channel order of depth_to_space (channel (i * r + j) * filters + c is the output
+        # pixel (i, j) of the block, channel c).  Loading weights later overwrites it.
+        k, r = self.kernel_size, self.upsample
+        base = self.kernel_initializer((k, k, int(input_shape[-1]), self.filters))
+        self.conv.kernel.assign(ops.tile(base, (1, 1, 1, r * r)))
+
+    def call(self, inputs):
+        x = self.conv(self.pad(inputs))
+        return ops.depth_to_space(x, self.upsample) if self.upsample > 1 else x
+
+    def compute_output_shape(self, input_shape):
+        h, w = input_shape[1], input_shape[2]
+        return (input_shape[0], None if h is None else h * self.upsample,
+                None if w is None else w * self.upsample, self.filters)
+
+    def get_config(self):
+        return {**super().get_config(), "filters": self.filters,
+                "kernel_size": self.kernel_size, "upsample": self.upsample,
+                "kernel_initializer": keras.initializers.serialize(self.kernel_initializer)}
 
 
 def build_super_resolution(factor: int = 4, width: int = 64, residual_blocks: int = 4,
@@ -21,9 +76,11 @@ def build_super_resolution(factor: int = 4, width: int = 64, residual_blocks: in
     """The super-resolution network of Johnson et al. (2016), supplementary material.
 
     A 9×9 convolution, ``residual_blocks`` same-size residual blocks at the low resolution,
-    ``log2(factor)`` ×2 upsampling stages (nearest-upsample + conv by default, or the
-    paper's fractionally-strided convolutions with ``upsampling="transpose"``), then a
-    9×9 convolution to RGB.  Input: the low-resolution image in ``[0, 1]`` of any size;
+    ``log2(factor)`` ×2 upsampling stages, then a 9×9 convolution to RGB.  The stages are
+    nearest-upsample + conv by default (:class:`~keras_style.layers.UpsampleConv2D`), the
+    paper's fractionally-strided convolutions with ``upsampling="transpose"``, or sub-pixel
+    convolutions with ICNR initialization with ``upsampling="shuffle"``
+    (:class:`ShuffleConv2D`).  Input: the low-resolution image in ``[0, 1]`` of any size;
     output: ``factor`` times larger, in ``[0, 1]``.
 
     The keyword defaults are the paper's network (batch normalization, scaled tanh).
@@ -54,8 +111,11 @@ def build_super_resolution(factor: int = 4, width: int = 64, residual_blocks: in
                                              name=f"up{i}_conv")(x)
         elif upsampling == "nearest":
             x = UpsampleConv2D(width, 3, upsample=2, name=f"up{i}_conv")(x)
+        elif upsampling == "shuffle":
+            x = ShuffleConv2D(width, 3, upsample=2, name=f"up{i}_conv")(x)
         else:
-            raise ValueError(f"upsampling must be 'transpose' or 'nearest', got {upsampling!r}.")
+            raise ValueError(f"upsampling must be one of {', '.join(SR_UPSAMPLINGS)}, got "
+                             f"{upsampling!r}.")
         x = make_normalization(normalization, name=f"up{i}_norm")(x)
         x = keras.layers.ReLU(name=f"up{i}_relu")(x)
     x = ReflectionPadding2D(4, name="out_pad")(x)
