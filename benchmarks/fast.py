@@ -209,11 +209,8 @@ def build_parser() -> Parser:
     return p
 
 
-def main(argv=None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.one:
-        return one(args.one)
+def make_jobs(parser, args) -> list[dict]:
+    """One job per (architecture, size) to measure; bad choices are parser errors."""
     setup_tensorflow(0)  # keras_style.nets.johnson imports Keras: import TensorFlow quietly
     from keras_style.nets.johnson import ARCHITECTURES, min_input_size
 
@@ -228,7 +225,6 @@ def main(argv=None) -> int:
     for path in (args.content, args.style):
         if not path.is_file():
             parser.error(f"{path}: no such file.")
-
     common = {"threads": args.threads, "warmup": args.warmup,
               "mixed_precision": args.mixed_precision, "content": str(args.content),
               "style": str(args.style)}
@@ -241,9 +237,10 @@ def main(argv=None) -> int:
         jobs += [{"kind": "train", "arch": a, "size": args.train_size,
                   "batch_size": args.batch_size, "steps": args.train_steps, **common}
                  for a in archs]
+    return jobs
 
-    load_start = os.getloadavg()
-    t_all = time.perf_counter()
+
+def run_jobs(jobs) -> list[dict]:
     results = []
     for i, job in enumerate(jobs, 1):
         what = f"{job['kind']} {job['arch']} {job['size']}²"
@@ -254,49 +251,49 @@ def main(argv=None) -> int:
         print(f"      done in {res['wall']:.0f} s" + (f" ({res['error']})" if "error" in res
                                                      else ""), file=sys.stderr, flush=True)
         results.append(res)
-    total = time.perf_counter() - t_all
-    precision = "mixed_bfloat16" if args.mixed_precision else "float32"
+    return results
 
-    infer = [r for r in results if r["kind"] == "infer"]
-    if infer:
-        rows = []
-        for r in infer:
-            if "error" in r:
-                rows.append([r["arch"], "–", f"{r['size']}²", f"failed ({r['error']})"]
-                            + ["–"] * 6)
-                continue
-            med = statistics.median(r["times"])
-            rows.append([r["arch"], f"{r['params'] / 1e6:.2f} M", f"{r['size']}²", fmt_s(med),
-                         spread(r["times"]), fmt_s(r["first"]),
-                         fmt_s(statistics.median(r["static_times"])) if r["static_times"]
-                         else "–",
-                         fmt_s(statistics.median(r["apply_times"])) if r["apply_times"] else "–",
-                         f"{r['rss_before']:.0f} / {r['peak_infer']:.0f}",
-                         f"{r['size'] ** 2 / 1e6 / med:.2f}"])
-        print(f"## Inference, seconds per image (batch 1, {precision}, median of {args.repeats} "
-              f"after {args.warmup} warm-up)\n")
-        print(markdown_table(["arch", "params", "size", "s/image", "min–max", "first call s",
-                              "static-shape s", "networks.apply s", "RSS before / peak MiB",
-                              "Mpx/s"], rows))
-        print()
-    train = [r for r in results if r["kind"] == "train"]
-    if train:
-        rows = []
-        for r in train:
-            if "error" in r:
-                rows.append([r["arch"], f"{r['size']}²", r["batch_size"],
-                             f"failed ({r['error']})"] + ["–"] * 4)
-                continue
-            med = statistics.median(r["times"])
-            rows.append([r["arch"], f"{r['size']}²", r["batch_size"], fmt_s(med),
-                         spread(r["times"]), fmt_s(r["first"]),
-                         f"{r['batch_size'] / med:.2f}",
-                         f"{r['rss_before']:.0f} / {r['peak_rss_mib']:.0f}"])
-        print(f"## Training step, seconds per step ({precision}, median of {args.train_steps} "
-              f"after {args.warmup} warm-up)\n")
-        print(markdown_table(["arch", "size", "batch", "s/step", "min–max", "first step s",
-                              "images/s", "RSS before / peak MiB"], rows))
-        print()
+
+def inference_table(infer, args, precision):
+    rows = []
+    for r in infer:
+        if "error" in r:
+            rows.append([r["arch"], "–", f"{r['size']}²", f"failed ({r['error']})"] + ["–"] * 6)
+            continue
+        med = statistics.median(r["times"])
+        rows.append([r["arch"], f"{r['params'] / 1e6:.2f} M", f"{r['size']}²", fmt_s(med),
+                     spread(r["times"]), fmt_s(r["first"]),
+                     fmt_s(statistics.median(r["static_times"])) if r["static_times"] else "–",
+                     fmt_s(statistics.median(r["apply_times"])) if r["apply_times"] else "–",
+                     f"{r['rss_before']:.0f} / {r['peak_infer']:.0f}",
+                     f"{r['size'] ** 2 / 1e6 / med:.2f}"])
+    print(f"## Inference, seconds per image (batch 1, {precision}, median of {args.repeats} "
+          f"after {args.warmup} warm-up)\n")
+    print(markdown_table(["arch", "params", "size", "s/image", "min–max", "first call s",
+                          "static-shape s", "networks.apply s", "RSS before / peak MiB",
+                          "Mpx/s"], rows))
+    print()
+
+
+def training_table(train, args, precision):
+    rows = []
+    for r in train:
+        if "error" in r:
+            rows.append([r["arch"], f"{r['size']}²", r["batch_size"],
+                         f"failed ({r['error']})"] + ["–"] * 4)
+            continue
+        med = statistics.median(r["times"])
+        rows.append([r["arch"], f"{r['size']}²", r["batch_size"], fmt_s(med),
+                     spread(r["times"]), fmt_s(r["first"]), f"{r['batch_size'] / med:.2f}",
+                     f"{r['rss_before']:.0f} / {r['peak_rss_mib']:.0f}"])
+    print(f"## Training step, seconds per step ({precision}, median of {args.train_steps} "
+          f"after {args.warmup} warm-up)\n")
+    print(markdown_table(["arch", "size", "batch", "s/step", "min–max", "first step s",
+                          "images/s", "RSS before / peak MiB"], rows))
+    print()
+
+
+def report_footer(results, args, load_start):
     retraced = [f"{r['kind']} {r['arch']} {r['size']}² ({r['traces']} traces)" for r in results
                 if r.get("traces", 1) > 1]
     print("tf.function retracing in the timed loops: " + ("; ".join(retraced) if retraced else
@@ -319,6 +316,26 @@ def main(argv=None) -> int:
           "time. Weights are untrained (same speed). "
           "'RSS before' is the resident set just before the timed calls; 'peak' is the "
           "process's peak RSS (for inference, before the networks.apply calls).")
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.one:
+        return one(args.one)
+    jobs = make_jobs(parser, args)
+    load_start = os.getloadavg()
+    t_all = time.perf_counter()
+    results = run_jobs(jobs)
+    total = time.perf_counter() - t_all
+    precision = "mixed_bfloat16" if args.mixed_precision else "float32"
+    infer = [r for r in results if r["kind"] == "infer"]
+    if infer:
+        inference_table(infer, args, precision)
+    train = [r for r in results if r["kind"] == "train"]
+    if train:
+        training_table(train, args, precision)
+    report_footer(results, args, load_start)
     print(f"\nTotal wall time {total:.0f} s.", file=sys.stderr)
     return 1 if any("error" in r for r in results) else 0
 

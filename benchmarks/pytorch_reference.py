@@ -376,15 +376,8 @@ def label(r) -> str:
     return f"Johnson training step, batch {r['batch_size']} (net + VGG19→conv4_3, Adam)"
 
 
-def main(argv=None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.one:
-        return one(args.one)
-    if importlib.util.find_spec("torch") is None:
-        print(f"{PROG}: error: PyTorch is not installed; this benchmark-only script needs it "
-              "(pip install torch==2.13.0, a CPU build).", file=sys.stderr)
-        return 2
+def make_jobs(parser, args) -> list[dict]:
+    """One job per configuration to measure; impossible sizes are parser errors."""
     if "gatys" in args.works and min(args.sizes) < 32:
         parser.error("--sizes must be at least 32 (VGG19 pools four times before conv5_2).")
     if "infer" in args.works and min(args.net_sizes) < 41:
@@ -395,7 +388,6 @@ def main(argv=None) -> int:
                         ("--train-size", [args.train_size] if "train" in args.works else [])):
         if any(s % 4 for s in sides):
             parser.error(f"{name} must be multiples of 4 (two stride-2 convs and back).")
-
     common = {"threads": args.threads, "warmup": args.warmup, "repeats": args.repeats,
               "channels_last": args.channels_last}
     jobs = []
@@ -407,7 +399,19 @@ def main(argv=None) -> int:
     if "train" in args.works:
         jobs.append({"work": "train", "size": args.train_size, "batch_size": args.batch_size,
                      **common})
+    return jobs
 
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.one:
+        return one(args.one)
+    if importlib.util.find_spec("torch") is None:
+        print(f"{PROG}: error: PyTorch is not installed; this benchmark-only script needs it "
+              "(pip install torch==2.13.0, a CPU build).", file=sys.stderr)
+        return 2
+    jobs = make_jobs(parser, args)
     load_start = os.getloadavg()
     t_all = time.perf_counter()
     results = []

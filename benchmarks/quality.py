@@ -49,7 +49,7 @@ from keras_style.cli import (Parser, UsageError, formatter, non_negative_int,  #
                              positive_int, run)
 
 from _common import (cpu_description, fmt, holdout_photos, log, machine_line,  # noqa: E402
-                     markdown_table, mean, tensorflow_info)
+                     markdown_table, mean, setup_tensorflow, tensorflow_info)
 
 PROG = "python benchmarks/quality.py"
 REPO = Path(__file__).resolve().parents[1]
@@ -460,17 +460,10 @@ def build_parser() -> Parser:
     return p
 
 
-def main_body(argv) -> int:
-    args = build_parser().parse_args(argv)
-    args.gatys_steps = sorted(set(args.gatys_steps))
-    from keras_style import image as im
-
-    if args.size < im.MIN_SIZE:
-        raise UsageError(f"--size must be at least {im.MIN_SIZE} px (VGG19 pools five times).")
-    if args.json is not None:
-        parent = args.json.parent
-        if not parent.is_dir():
-            raise UsageError(f"--json {args.json}: folder {parent} does not exist.")
+def check_output_folders(args):
+    """--json, --save-images and --gatys-cache checked (folders made) before any work."""
+    if args.json is not None and not args.json.parent.is_dir():
+        raise UsageError(f"--json {args.json}: folder {args.json.parent} does not exist.")
     if args.save_images is not None:
         if args.save_images.exists() and not args.save_images.is_dir():
             raise UsageError(f"--save-images {args.save_images}: exists and is not a folder.")
@@ -480,21 +473,13 @@ def main_body(argv) -> int:
             raise UsageError(f"--gatys-cache {args.gatys_cache}: exists and is not a folder.")
         args.gatys_cache.mkdir(parents=True, exist_ok=True)
         args.gatys_cache = GatysStore(args.gatys_cache)
-    load_start = os.getloadavg()
-    from keras_style.cli import quiet_tensorflow
 
-    quiet_tensorflow()
-    import tensorflow as tf
 
-    if args.threads > 0:
-        tf.config.threading.set_intra_op_parallelism_threads(args.threads)
-        tf.config.threading.set_inter_op_parallelism_threads(args.threads)
-    from keras_style.networks import available_networks, min_side, read_metadata, resolve
+def load_contents(args, specs) -> dict:
+    """The held-out photos at --size, those too small for the networks skipped."""
+    from keras_style import image as im
+    from keras_style.networks import min_side, read_metadata, resolve
 
-    specs = args.networks if args.networks is not None else available_networks("style")
-    if not specs:
-        raise UsageError("no shipped networks (keras_style.networks.available_networks() is "
-                         "empty); pass --networks PATH_PREFIX ...")
     need = im.MIN_SIZE
     for spec in specs:  # fail now, not after an hour of optimization
         meta = read_metadata(resolve(spec)[0])
@@ -513,16 +498,11 @@ def main_body(argv) -> int:
     if not contents:
         raise UsageError(f"no held-out photo is at least {need} px on its short side at "
                          f"--size {args.size}.")
-    photos = list(contents)
-    log(f"{PROG}: {len(specs)} network(s) × {len(photos)} photo(s) at {args.size} px; "
-        f"Gatys L-BFGS {max(args.gatys_steps)} steps per photo and style")
+    return contents
 
-    args.gatys_runs_total = len(specs) * len(photos)  # fewer when networks share a style
-    t_all = time.perf_counter()
-    optimizers, gatys_cache, results = {}, {}, []
-    for spec in specs:
-        log(f"{spec}:")
-        results.append(evaluate_network(spec, args, photos, contents, optimizers, gatys_cache))
+
+def write_report(args, results, photos, load_start, t_all):
+    import tensorflow as tf
 
     print(f"## Perceptual loss on held-out photos at {args.size} px: network vs Gatys "
           "L-BFGS\n")
@@ -543,6 +523,35 @@ def main_body(argv) -> int:
         with atomic_path(args.json) as tmp:
             tmp.write_text(json.dumps(payload, indent=1, default=str) + "\n")
         log(f"wrote {args.json}")
+
+
+def main_body(argv) -> int:
+    args = build_parser().parse_args(argv)
+    args.gatys_steps = sorted(set(args.gatys_steps))
+    from keras_style import image as im
+
+    if args.size < im.MIN_SIZE:
+        raise UsageError(f"--size must be at least {im.MIN_SIZE} px (VGG19 pools five times).")
+    check_output_folders(args)
+    load_start = os.getloadavg()
+    setup_tensorflow(args.threads)
+    from keras_style.networks import available_networks
+
+    specs = args.networks if args.networks is not None else available_networks("style")
+    if not specs:
+        raise UsageError("no shipped networks (keras_style.networks.available_networks() is "
+                         "empty); pass --networks PATH_PREFIX ...")
+    contents = load_contents(args, specs)
+    photos = list(contents)
+    log(f"{PROG}: {len(specs)} network(s) × {len(photos)} photo(s) at {args.size} px; "
+        f"Gatys L-BFGS {max(args.gatys_steps)} steps per photo and style")
+    args.gatys_runs_total = len(specs) * len(photos)  # fewer when networks share a style
+    t_all = time.perf_counter()
+    optimizers, gatys_cache, results = {}, {}, []
+    for spec in specs:
+        log(f"{spec}:")
+        results.append(evaluate_network(spec, args, photos, contents, optimizers, gatys_cache))
+    write_report(args, results, photos, load_start, t_all)
     return 0
 
 

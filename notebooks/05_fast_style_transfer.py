@@ -87,7 +87,7 @@ import matplotlib.pyplot as plt
 
 from keras_style.image import as_image
 from keras_style.networks import shipped_weights_dir
-from keras_style.train import TrainConfig, train
+from keras_style.training import TrainConfig, fit
 from keras_style.nets.johnson import ARCHITECTURES, build_transformer
 
 import keras  # after keras_style, which imports TensorFlow without its start-up log lines
@@ -182,14 +182,15 @@ for name, arch in ARCHITECTURES.items():
 # ## 2. Training, live
 #
 # `python -m keras_style.train` trains a network; from Python the same is
-# `keras_style.train.train(TrainConfig(...))`. Each step takes a batch of random crops of
+# `keras_style.training.fit(TrainConfig(...))`, which returns the trained model (and the
+# record `train` would save beside it). Each step takes a batch of random crops of
 # the training photos, runs them through the network, and takes an Adam step on the
 # network's weights against the perceptual loss: content at VGG19's `block2_conv2`
 # (`relu2_2`), style at `block1_conv2`, `block2_conv2`, `block3_conv3`, `block4_conv3`
 # (`relu1_2` … `relu4_3`, Johnson et al.'s layers), plus total variation.
 #
 # A handful of steps on tiny crops is all a notebook can afford; watch the loss fall.
-# `train(..., callback=...)` hands us every step's loss terms, which we keep to plot. The
+# `fit(..., callback=...)` hands us every step's loss terms, which we keep to plot. The
 # held-out photos are excluded from the training data, as for the shipped networks.
 
 # %%
@@ -219,14 +220,14 @@ def record(step, terms, wall_seconds):
 
 
 t0 = time.perf_counter()
-status = train(config, callback=record)
+result = fit(config, callback=record)
 train_seconds = time.perf_counter() - t0
-assert status == 0, status
+assert result.status == 0, result.message
 print(f"{TRAIN_STEPS} steps of {TRAIN_BATCH} × {TRAIN_SIZE}² crops from {data_dir.name}/ "
       f"in {train_seconds:.1f} s (including loading VGG19 and tracing the training step)")
 
 # %%
-live = keras_style.load_model(workdir / "live")
+live = result.model  # the trained Keras model itself: nothing to write and read back
 untrained = build_transformer("light")  # freshly initialized weights, for comparison
 photo = photos[0]
 
@@ -385,7 +386,7 @@ shutil.rmtree(workdir, ignore_errors=True)  # the live network's files
 #
 # * `keras_style.build_transformer("johnson")` is the slide's network, row for row; the
 #   `light` variant is what ships.
-# * `keras_style.train.train(TrainConfig(...))` (or `python -m keras_style.train`) trains
+# * `keras_style.training.fit(TrainConfig(...))` (or `python -m keras_style.train`) trains
 #   one with the perceptual loss of notebooks 3–4; the gradient now updates weights, not
 #   pixels.
 # * `keras_style.load_model(name)` + `keras_style.apply_network(model, image)` stylize any
