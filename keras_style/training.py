@@ -279,18 +279,25 @@ def build_network(cfg: TrainConfig, style_image=None):
 
 
 def make_objective(cfg: TrainConfig, loss, style_targets):
-    """``objective(output, photos) -> terms`` (``content``, ``style``, ``tv``, ``total``)."""
+    """``objective(output, photos, targets) -> terms`` (``content``, ``style``, ``tv``,
+    ``total``), with ``objective.targets(photos)``: what the loss compares the output with,
+    computed once per batch and outside the gradient tape (no gradient flows through the
+    photos' own VGG features, so the tape need not keep that pass)."""
     import tensorflow as tf
 
     from keras_style.losses import total_variation_loss
 
-    def objective(out, batch):
-        if cfg.task == "super-resolution" and cfg.pixel_loss:
+    pixel = cfg.task == "super-resolution" and cfg.pixel_loss
+
+    def objective(out, batch, targets):
+        if pixel:
             content = cfg.content_weight * tf.reduce_mean(tf.square(out - batch))
             tv = cfg.tv_weight * total_variation_loss(out)
             return {"content": content, "style": tf.constant(0.0), "tv": tv,
                     "total": content + tv}
-        return loss(out, loss.content_targets(batch), style_targets)
+        return loss(out, targets, style_targets)
+
+    objective.targets = (lambda batch: batch) if pixel else loss.content_targets
     return objective
 
 
@@ -320,9 +327,10 @@ def make_train_step(model, optimizer, objective, model_input, strategy=None):
 
     def replica_step(batch):
         inputs = model_input(batch)
+        targets = objective.targets(batch)
         with tf.GradientTape() as tape:
             out = model(inputs, training=True)
-            terms = objective(out, batch)
+            terms = objective(out, batch, targets)
             scaled = terms["total"] / replicas
         variables = model.trainable_variables
         optimizer.apply_gradients(zip(tape.gradient(scaled, variables), variables))
