@@ -223,3 +223,70 @@ def test_no_argument_run_uses_the_arbitrary_network(capsys, tmp_path, monkeypatc
     assert [p.name for p in written] == ["colosseum_starry_night.jpg"]
     with Image.open(written[0]) as img:
         assert max(img.size) == 96
+
+
+# --- the pretrained networks: --method arbitrary / multistyle ---------------------------
+
+def test_arbitrary_is_the_default_with_a_painting(capsys, tmp_path):
+    photo = _photo(tmp_path / "p.png", (80, 56))
+    painting = _photo(tmp_path / "art.png", (64, 64))
+    out = tmp_path / "o.png"
+    code, err = run_cli(capsys, photo, "--style", painting, "--strength", "0.5",
+                        "--blend", "1", "-o", out)
+    assert code == 0, err
+    with Image.open(out) as img:
+        assert img.size == (80, 56)
+
+
+@pytest.mark.parametrize("extra,words", [
+    (["--steps", "5"], ["--steps", "--method gatys"]),
+    (["--preset", "gatys2016", "--lr", "0.1"], ["--preset", "--lr", "--method gatys"]),
+    (["--strength", "1.5"], ["--strength", "between 0 and 1"]),
+    (["--style-index", "3"], ["--style-index", "multistyle"]),
+    (["--method", "gatys", "--strength", "0.5"], ["--strength", "arbitrary"]),
+    (["--method", "multistyle", "--style-index", "2"], ["multistyle", "--style-index"]),
+])
+def test_flags_that_do_not_fit_the_method(capsys, photo, painting, tmp_path, extra, words):
+    out = tmp_path / "kept.jpg"
+    out.write_bytes(b"precious")
+    code, err = run_cli(capsys, photo, "--style", painting, *extra, "-o", out)
+    assert_one_clear_error(code, err, *words)
+    assert out.read_bytes() == b"precious"
+
+
+@pytest.mark.parametrize("spec,words", [("3:x", "does not parse"), ("26", "out of range"),
+                                        ("1,,2:-1", "non-negative")])
+def test_multistyle_specs_that_do_not_parse(capsys, photo, tmp_path, spec, words):
+    code, err = run_cli(capsys, photo, "--method", "multistyle", "--style-index", spec,
+                        "-o", tmp_path / "o.jpg")
+    assert_one_clear_error(code, err, words)
+
+
+def test_multistyle_needs_a_style_or_the_sheet(capsys, photo, tmp_path):
+    code, err = run_cli(capsys, photo, "--method", "multistyle", "-o", tmp_path / "o.jpg")
+    assert_one_clear_error(code, err, "--style-index", "--sheet")
+
+
+def test_multistyle_blend_and_sheet_are_written(capsys, photo, tmp_path):
+    code, err = run_cli(capsys, photo, "--method", "multistyle", "--style-index",
+                        "3:0.5,12:0.5", "-o", tmp_path / "b.png")
+    assert code == 0, err
+    code, err = run_cli(capsys, photo, "--method", "multistyle", "--sheet", "--size", "32",
+                        "-o", tmp_path / "sheet.png")
+    assert code == 0, err
+    with Image.open(tmp_path / "sheet.png") as img:
+        assert img.width > 7 * 32
+
+
+def test_missing_converted_weights_are_one_sentence(capsys, photo, painting, tmp_path,
+                                                    monkeypatch):
+    import keras_style.networks as networks
+    import keras_style.pretrained as pretrained
+
+    empty = tmp_path / "no_weights"
+    empty.mkdir()
+    monkeypatch.setattr(networks, "shipped_weights_dir", lambda: empty)
+    monkeypatch.setattr(pretrained, "_CACHE", {})
+    code, err = run_cli(capsys, photo, "--style", painting, "-o", tmp_path / "o.jpg")
+    assert_one_clear_error(code, err, "arbitrary")
+    assert not (tmp_path / "o.jpg").exists()
