@@ -363,6 +363,26 @@ def make_strategy(cfg: TrainConfig):
     return tf.distribute.OneDeviceStrategy(device), device
 
 
+def batch_stream(strategy, dataset):
+    """Global batches from ``dataset``, each split into one share per replica.
+
+    Not ``strategy.experimental_distribute_dataset``: its multi-device iterator, over a
+    dataset fed by a Python generator, can deadlock when it is destroyed (its prefetch thread
+    waits for the interpreter lock the destroying thread holds; seen after the last step of a
+    run).  With one replica the batches pass through untouched.
+    """
+    import tensorflow as tf
+
+    replicas = strategy.num_replicas_in_sync
+    for batch in dataset:
+        if replicas == 1:
+            yield batch
+            continue
+        shares = tf.split(batch, replicas)
+        yield strategy.experimental_distribute_values_from_function(
+            lambda ctx, shares=shares: shares[ctx.replica_id_in_sync_group])
+
+
 class Checkpoints:
     """The resumable state of a run: network, optimizer and step (``tf.train.Checkpoint``,
     the last two kept) plus ``progress.json`` (wall time, last terms, the run's settings)."""
@@ -569,8 +589,7 @@ def fit(cfg: TrainConfig, callback=None, argv=None) -> TrainResult:
     model_input = make_model_input(cfg)
     step_fn = make_train_step(model, optimizer, make_objective(cfg, loss, style_targets),
                               model_input, strategy)
-    stream = iter(strategy.experimental_distribute_dataset(
-        data.dataset(cfg.batch_size, start=start * cfg.batch_size)))
+    stream = batch_stream(strategy, data.dataset(cfg.batch_size, start=start * cfg.batch_size))
     val = None
     if cfg.log_dir:
         import numpy as np
