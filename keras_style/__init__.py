@@ -43,9 +43,9 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-_SUBMODULES = {"cli", "data", "errors", "export", "files", "gatys", "image", "layers", "losses",
-               "nets", "networks", "notebook", "fetch_vgg", "pretrained", "stylize", "train", "upscale",
-               "vgg", "vgg_weights"}
+_SUBMODULES = {"cli", "data", "errors", "export", "fetch_vgg", "files", "finetune", "gatys",
+               "image", "layers", "losses", "nets", "networks", "notebook", "outputs",
+               "pretrained", "stylize", "train", "training", "upscale", "vgg", "vgg_weights"}
 
 
 def __getattr__(name):

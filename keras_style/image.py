@@ -6,20 +6,29 @@ returns that; everything that writes a file accepts it.
 
 Reading is forgiving about *format* (grayscale, RGBA, palette, 16-bit, CMYK are
 converted; EXIF orientation is honoured) and strict about *content*: a missing file,
-a directory, a non-image, a truncated image or an image smaller than ``MIN_SIZE`` raises
-:class:`ImageError` with one sentence that names the file.
+a directory, a non-image, a truncated image, an image above Pillow's decompression-bomb
+limit (:data:`PIL.Image.MAX_IMAGE_PIXELS`, twice over) or an image smaller than ``MIN_SIZE``
+raises :class:`ImageError` with one sentence that names the file.  Within
+:func:`decoding_once` (the command-line tools use it) each file is decoded once, however
+often it is read; pipes such as ``/dev/stdin`` can then be inputs too.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import io
 import os
+import re
+import stat
+import warnings
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from keras_style.errors import ImageError
-from keras_style.files import atomic_path
+from keras_style.errors import DataError, ImageError, OutputError
+from keras_style.files import atomic_path, write_stream
 
 MIN_SIZE = 32
 """Smallest side, in pixels, an input image may have (VGG19 pools five times)."""
@@ -54,6 +63,106 @@ def _to_rgb(img: Image.Image) -> Image.Image:
     return img.convert("RGB")
 
 
+DECODE_BUDGET = 2 ** 26
+"""Pixels :func:`decoding_once` keeps decoded at most (8-bit RGB: about 200 MB)."""
+
+_DECODED: contextvars.ContextVar = contextvars.ContextVar("keras_style_decoded", default=None)
+
+
+class _DecodeCache:
+    def __init__(self, budget: int):
+        self.budget = int(budget)
+        self.pixels = 0
+        self.images: dict = {}
+
+    def get(self, key):
+        return self.images.get(key)
+
+    def put(self, key, img: Image.Image, force: bool = False):
+        pixels = img.size[0] * img.size[1]
+        if force or self.pixels + pixels <= self.budget:
+            self.images[key] = img
+            self.pixels += pixels
+
+
+@contextlib.contextmanager
+def decoding_once(budget: int = DECODE_BUDGET):
+    """Within the block, :func:`load_image` decodes each file once and later reads of the
+    same (unchanged) file reuse the pixels: the tools check every input before any work
+    and then use it without decoding it again.  At most ``budget`` pixels are kept (files
+    beyond it are decoded again when used); pipes and other streams, which can be read
+    only once, are always kept."""
+    token = _DECODED.set(_DecodeCache(budget))
+    try:
+        yield
+    finally:
+        _DECODED.reset(token)
+
+
+def _cache_key(path: Path):
+    st = os.stat(path)
+    if stat.S_ISREG(st.st_mode):
+        return ("file", os.path.realpath(path), st.st_dev, st.st_ino, st.st_size,
+                st.st_mtime_ns)
+    return ("stream", os.path.abspath(path), st.st_dev, st.st_ino)
+
+
+def _megapixels(n: int) -> str:
+    return f"{n / 1e6:.0f}" if n >= 1e7 else f"{n / 1e6:.1f}"
+
+
+def _bomb_message(path: Path, exc: Exception) -> str:
+    numbers = [int(n) for n in re.findall(r"\d+", str(exc))]
+    if len(numbers) >= 2:
+        size = (f"{path} claims {_megapixels(numbers[0])} megapixels, more than the "
+                f"{_megapixels(numbers[1])} megapixels Pillow decodes")
+    else:
+        size = f"{path} is larger than Pillow decodes"
+    return (f"{size} (its guard against decompression bombs, PIL.Image.MAX_IMAGE_PIXELS); "
+            "shrink the image first.")
+
+
+def _decode(path: Path) -> Image.Image:
+    """The file as an 8-bit RGB PIL image (EXIF orientation applied), decoded once within
+    :func:`decoding_once`; every failure is an :class:`ImageError` naming the file."""
+    if not path.exists():
+        raise ImageError(f"{path}: no such file.")
+    if path.is_dir():
+        raise ImageError(f"{path} is a directory, not an image file.")
+    cache = _DECODED.get()
+    try:
+        key = _cache_key(path)
+    except OSError:
+        key = None
+    if cache is not None and key is not None:
+        hit = cache.get(key)
+        if hit is not None:
+            return hit
+    stream = key is not None and key[0] == "stream"
+    try:
+        source = io.BytesIO(path.read_bytes()) if stream else path
+        with warnings.catch_warnings():
+            # between one and two times MAX_IMAGE_PIXELS Pillow only warns; above, it raises
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(source) as img:
+                img.load()
+                img = ImageOps.exif_transpose(img)
+                img = _to_rgb(img)
+    except Image.DecompressionBombError as exc:
+        raise ImageError(_bomb_message(path, exc)) from None
+    except UnidentifiedImageError:
+        raise ImageError(f"{path} is not an image file that Pillow can read.") from None
+    except PermissionError:
+        raise ImageError(f"{path}: permission denied; cannot read it.") from None
+    except MemoryError:
+        raise ImageError(f"{path} is too large to decode in the memory available.") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise ImageError(f"{path} could not be read as an image (truncated or corrupt: {exc}).") from None
+    if cache is not None and key is not None:
+        cache.put(key, img, force=stream)
+    return img
+
+
 def load_image(path, max_size: int | None = None, min_size: int = MIN_SIZE) -> np.ndarray:
     """Read an image file as a float32 ``(H, W, 3)`` RGB array in ``[0, 1]``.
 
@@ -61,25 +170,44 @@ def load_image(path, max_size: int | None = None, min_size: int = MIN_SIZE) -> n
     pixels (up or down, Lanczos), keeping the aspect ratio.
     """
     path = Path(path)
-    if not path.exists():
-        raise ImageError(f"{path}: no such file.")
-    if path.is_dir():
-        raise ImageError(f"{path} is a directory, not an image file.")
-    try:
-        with Image.open(path) as img:
-            img.load()
-            img = ImageOps.exif_transpose(img)
-            img = _to_rgb(img)
-    except UnidentifiedImageError:
-        raise ImageError(f"{path} is not an image file that Pillow can read.") from None
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise ImageError(f"{path} could not be read as an image (truncated or corrupt: {exc}).") from None
+    img = _decode(path)
     if min(img.size) < min_size:
         raise ImageError(f"{path} is {img.size[0]}x{img.size[1]} pixels; images need at least "
                          f"{min_size} pixels on each side.")
     if max_size is not None:
         img = resize_long_side(img, max_size)
     return np.asarray(img, dtype=np.float32) / 255.0
+
+
+def image_size(path) -> tuple[int, int]:
+    """``(width, height)`` of an image file as :func:`load_image` reads it (EXIF orientation
+    applied); decodes it (once, within :func:`decoding_once`)."""
+    return _decode(Path(path)).size
+
+
+def require_decodable(paths, min_size: int = 16, what: str | None = None) -> Path:
+    """The first of ``paths`` that decodes to an image of at least ``min_size`` px a side.
+
+    When none does, a :class:`DataError` says so in one sentence, with the first file's
+    problem as an example (``what`` names the folder).  Meant for a training-data folder:
+    a run in which no photo decodes should stop before it starts, not deep in ``tf.data``.
+    """
+    paths = [Path(p) for p in paths]
+    first = None
+    for p in paths:
+        try:
+            img = _decode(p)
+        except ImageError as exc:
+            first = first or str(exc).rstrip(".")
+            continue
+        if min(img.size) >= min_size:
+            return p
+        first = first or f"{p} is {img.size[0]}x{img.size[1]} px, under {min_size} px a side"
+    where = f" in {what}" if what else ""
+    if not paths:
+        raise DataError(f"no image files{where}.")
+    raise DataError(f"none of the {len(paths)} image files{where} is usable "
+                    f"(for example: {first}).")
 
 
 def resize_long_side(img: Image.Image, size: int) -> Image.Image:
@@ -139,50 +267,51 @@ def from_pil(img: Image.Image) -> np.ndarray:
     return np.asarray(_to_rgb(img), dtype=np.float32) / 255.0
 
 
-def check_output_path(out, inputs=()) -> Path:
-    """Validate an output path before any work is done; return it as a Path.
+def check_output_path(out, inputs=(), overwrite: bool = False) -> Path:
+    """Validate an image output path before any work is done; return it as a Path.
 
     Refuses an output equal to one of the inputs, a directory, a missing or unwritable
-    parent folder and an unknown image suffix.
+    parent folder, an unknown image suffix and an existing file that is not an image
+    (unless ``overwrite``); see :func:`keras_style.outputs.check_file`.
     """
-    out = Path(out)
-    suffix = out.suffix.lower()
-    if suffix not in _WRITE_FORMATS:
-        raise ImageError(f"{out}: unknown image suffix {out.suffix!r}; use one of "
-                         f"{', '.join(sorted(_WRITE_FORMATS))}.")
-    if out.is_dir():
-        raise ImageError(f"{out} is a directory; give a file name for the output.")
-    for src in inputs:
-        try:
-            if Path(src).exists() and out.exists() and os.path.samefile(src, out):
-                raise ImageError(f"{out} is also an input; refusing to overwrite it.")
-        except OSError:
-            pass
-        if Path(src).resolve() == out.resolve():
-            raise ImageError(f"{out} is also an input; refusing to overwrite it.")
-    parent = out.parent
-    if not parent.is_dir():
-        raise ImageError(f"cannot write {out}: folder {parent} does not exist.")
-    if not os.access(parent, os.W_OK):
-        raise ImageError(f"cannot write {out}: folder {parent} is not writable.")
-    return out
+    from keras_style.outputs import check_file
+
+    try:
+        return check_file(out, "image", inputs=inputs, overwrite=overwrite)
+    except OutputError as exc:
+        raise ImageError(str(exc)) from None
 
 
 def save_image(image: np.ndarray, path, quality: int = 95) -> Path:
-    """Write a ``[0, 1]`` float image atomically (temporary file, then rename)."""
-    path = Path(path)
-    fmt = _WRITE_FORMATS.get(path.suffix.lower())
+    """Write a ``[0, 1]`` float image atomically (temporary file, then rename).
+
+    ``-`` writes to standard output, and pipes or devices (``/dev/stdout``) are written
+    straight into; their format is the suffix's, PNG without one.
+    """
+    from keras_style.outputs import is_stream
+
+    text = str(path)
+    path = Path(text)
+    stream = is_stream(text)
+    fmt = _WRITE_FORMATS.get(path.suffix.lower(), "PNG" if stream else None)
     if fmt is None:
         raise ImageError(f"{path}: unknown image suffix {path.suffix!r}.")
     img = to_pil(image)
     kwargs = {"quality": quality} if fmt in ("JPEG", "WEBP") else {}
+    if stream:
+        buffer = io.BytesIO()
+        img.save(buffer, format=fmt, **kwargs)
+        write_stream(text, buffer.getvalue())
+        return path
     with atomic_path(path) as tmp:
         img.save(tmp, format=fmt, **kwargs)
     return path
 
 
 def list_images(paths) -> list[Path]:
-    """Expand files and folders (recursively) into a sorted list of image files."""
+    """Expand files and folders (recursively) into a sorted list of image files.
+
+    A file named twice (``photos/ photos/a.jpg``) is listed once."""
     found: list[Path] = []
     for p in map(Path, paths):
         if p.is_dir():
@@ -190,7 +319,16 @@ def list_images(paths) -> list[Path]:
                                 and q.suffix.lower() in IMAGE_SUFFIXES))
         else:
             found.append(p)
-    return found
+    unique, seen = [], set()
+    for p in found:
+        try:
+            key = os.path.realpath(p) if p.is_file() else str(p)
+        except OSError:
+            key = str(p)
+        if key not in seen:
+            seen.add(key)
+            unique.append(p)
+    return unique
 
 
 # --- colour -----------------------------------------------------------------------

@@ -65,6 +65,7 @@ class StylizeConfig:
     save_every: int = 0
     tile: int = 1024
     progress: bool = True
+    overwrite: bool = False
 
 
 def build_parser() -> Parser:
@@ -99,8 +100,12 @@ def build_parser() -> Parser:
                    help="a trained network: a shipped name or a path prefix of "
                         "NAME.json + NAME.weights.h5")
     p.add_argument("-o", "--output", default=None,
-                   help="output file (one input) or existing folder (several inputs); "
+                   help="output file (one input), folder (several inputs; created when "
+                        "written with a trailing /) or - for standard output (PNG); "
                         "default: CONTENT_STYLE.jpg in the current folder")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an existing output even if it is not an image (an "
+                        "existing image is always replaced; an input never is)")
     p.add_argument("--size", type=positive_int, default=None,
                    help="long side of the output in px (default: gatys, the preset's; "
                         "arbitrary and multistyle, the photo's own size up to 1024; --model, "
@@ -155,22 +160,65 @@ def _default_output(content: Path, tag: str, suffix: str | None = None) -> Path:
 
 
 def _plan_outputs(cfg: StylizeConfig, contents: list[Path], tag: str) -> list[Path]:
-    from keras_style import image as im
+    """Every file this run writes, checked before any work (see keras_style.outputs): one
+    per photo, and the --save-every intermediates beside each."""
+    from keras_style.files import STDOUT
+    from keras_style.outputs import check_file, is_stream, plan_files
 
-    if cfg.output is None:
-        outs = [_default_output(c, tag) for c in contents]
-    elif len(contents) == 1 and not Path(cfg.output).is_dir():
-        outs = [Path(cfg.output)]
-    else:
-        folder = Path(cfg.output)
-        if not folder.is_dir():
-            raise UsageError(f"-o {folder}: with several inputs, -o must be an existing folder.")
-        outs = [folder / _default_output(c, tag).name for c in contents]
-    if len(set(map(str, outs))) != len(outs):
-        raise UsageError("two inputs would be written to the same output file; "
-                         "rename them or stylize them separately.")
-    inputs = [*contents, *cfg.style]
-    return [im.check_output_path(o, inputs) for o in outs]
+    protect = [Path(s) for s in cfg.style]
+    if cfg.model is not None:
+        from keras_style.networks import resolve
+
+        protect.extend(resolve(cfg.model))
+    outs = plan_files(contents, cfg.output, lambda c: _default_output(c, tag), kind="image",
+                      protect=protect, overwrite=cfg.overwrite, verb="stylize")
+    if cfg.save_every and cfg.method == "gatys":
+        if any(is_stream(o) for o in outs):
+            raise UsageError(f"--save-every writes files beside -o; give -o a file name, not "
+                             f"{'-' if str(outs[0]) == STDOUT else outs[0]}.")
+        steps = cfg.steps or _preset(cfg).steps
+        inputs = [*contents, *protect]
+        for out in outs:
+            for step in range(cfg.save_every, steps, cfg.save_every):
+                check_file(out.with_name(f"{out.stem}_step{step:04d}{out.suffix}"), "image",
+                           inputs=inputs, overwrite=cfg.overwrite, flag="--save-every")
+    return outs
+
+
+def _preset(cfg: StylizeConfig):
+    from keras_style.losses import get_preset
+
+    try:
+        return get_preset(cfg.preset)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _check_limits(cfg: StylizeConfig, method: str | None, contents: list[Path]) -> None:
+    """Limits that follow from the network or the image, checked before any work."""
+    from keras_style import image as im
+    from keras_style.cli import check_style_tiles, check_tile
+
+    if cfg.model is not None or method in ("arbitrary", "multistyle"):
+        import inspect
+
+        from keras_style.networks import apply
+
+        check_tile(cfg.tile, inspect.signature(apply).parameters["margin"].default)
+    if method != "gatys":
+        return
+    if cfg.size is not None and cfg.size < im.MIN_SIZE:
+        raise UsageError(f"--size {cfg.size} is too small for --method gatys: VGG19 needs at "
+                         f"least {im.MIN_SIZE} px on each side.")
+    if cfg.style_tiles and cfg.style_tiles > 1:
+        preset = _preset(cfg)
+        size = cfg.size or preset.size
+        for content in contents:
+            w, h = im.image_size(content)
+            scale = size / max(w, h)
+            w, h = max(1, round(w * scale)), max(1, round(h * scale))
+            check_style_tiles(cfg.style_tiles, list(preset.loss.style_layers), h, w,
+                              what=f"image ({content.name} at --size {size})")
 
 
 def _method(cfg: StylizeConfig, demo: bool) -> str | None:
@@ -248,6 +296,13 @@ def _tag(cfg: StylizeConfig, method: str | None, model_name, styles) -> str:
 def stylize_main(cfg: StylizeConfig) -> int:
     from keras_style import image as im
 
+    with im.decoding_once():  # every input is checked first, then used, decoded once
+        return _stylize(cfg)
+
+
+def _stylize(cfg: StylizeConfig) -> int:
+    from keras_style import image as im
+
     demo = not cfg.content and not cfg.style and cfg.model is None and cfg.method is None
     contents = im.list_images(cfg.content) if cfg.content else [DEMO_CONTENT]
     if cfg.content and not contents:
@@ -262,6 +317,7 @@ def stylize_main(cfg: StylizeConfig) -> int:
     if cfg.model is None and method is None:
         raise UsageError("give a painting (--style PAINTING), --method multistyle or a "
                          "trained network (--model NAME).")
+    _check_limits(cfg, method, contents)
     outputs = _plan_outputs(cfg, contents, _tag(cfg, method, cfg.model, styles))
     quiet_tensorflow()
     if cfg.model is not None:

@@ -119,6 +119,7 @@ def parse_config(argv) -> TrainConfig:
 def train(cfg: TrainConfig, argv=None, callback=None) -> int:
     """Train as ``cfg`` says, write ``cfg.out``.weights.h5 + .json, return the exit code
     (0 written; 3 the loss became NaN; 143 SIGTERM; the last checkpoint is kept)."""
+    from keras_style.errors import WriteError
     from keras_style.networks import save_network
 
     result = fit(cfg, callback=callback, argv=argv)
@@ -126,7 +127,12 @@ def train(cfg: TrainConfig, argv=None, callback=None) -> int:
         print(f"{PROG}: {'error: ' if result.status == 3 else ''}{result.message}",
               file=sys.stderr)
         return result.status
-    save_network(result.model, cfg.out, result.metadata)
+    try:
+        save_network(result.model, cfg.out, result.metadata)
+    except WriteError as exc:
+        raise UsageError(f"{str(exc).rstrip('.')}; the trained state (step "
+                         f"{result.metadata['steps']}) is kept in {cfg.ckpt_dir}: run again "
+                         "with --resume to write the network.") from None
     skipped = result.metadata["skipped_files"]
     if skipped:
         print(f"{PROG}: skipped {len(skipped)} unreadable file(s): " + ", ".join(skipped[:5]),

