@@ -1,9 +1,25 @@
-"""Plumbing shared by the benchmark scripts: memory, machine description, Markdown tables.
-Imports nothing heavy (no TensorFlow, no PyTorch), so every script can use it."""
+"""Plumbing shared by the benchmark scripts: paths, child processes, memory, the machine
+line, Markdown reports, held-out photos, picture sheets.
+
+Imports nothing heavy at module level (no TensorFlow, no PyTorch, no keras_style), so every
+script can use it.  The scripts import ``keras_style.cli`` before anything else that could
+load TensorFlow; importing the package sets ``TF_CPP_MIN_LOG_LEVEL`` and
+``TF_ENABLE_ONEDNN_OPTS`` (unless already set), so the scripts need not."""
 
 import os
 import resource
 import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+ASSETS = REPO / "keras_style" / "assets"
+PHOTOS = REPO.parent / "shared" / "data" / "photos"
+"""The shared photo folder beside the repository."""
+STYLES = REPO.parent / "shared" / "data" / "styles"
+"""The shared painting folder beside the repository."""
+HOLDOUT = REPO / "weights" / "holdout.txt"
+"""The photos the shipped networks never trained on, one name per line."""
 
 
 def peak_rss_mib() -> float:
@@ -37,17 +53,33 @@ def run_child(script: str, job: dict, extra_args=(), env=None) -> dict:
     return {"error": f"exit code {proc.returncode}"}
 
 
-def emit_tensorflow_result(result: dict):
-    """In a child: add the TensorFlow/Keras versions, oneDNN flag and peak RSS; print."""
+def run_jobs(jobs: list, child, describe) -> list:
+    """Run every job through ``child(job) -> dict`` (usually a :func:`run_child` call), with
+    one progress line before and one after each on stderr (``describe(job)`` names it).
+    Returns ``{**job, **result}`` per job; a failed child's result is ``{"error": ...}``."""
+    results = []
+    for i, job in enumerate(jobs, 1):
+        log(f"[{i}/{len(jobs)}] {describe(job)} ...")
+        t = time.perf_counter()
+        res = {**job, **child(job)}
+        res["wall"] = time.perf_counter() - t
+        log(f"      done in {res['wall']:.0f} s" + (f" ({res['error']})" if "error" in res
+                                                 else ""))
+        results.append(res)
+    return results
+
+
+def emit_result(result: dict):
+    """In a child: add the peak RSS and print the line :func:`run_child` reads."""
     import json
 
-    import keras
-    import tensorflow as tf
-
-    result.update(tensorflow=tf.__version__, keras=keras.__version__,
-                  onednn=os.environ.get("TF_ENABLE_ONEDNN_OPTS", "unset"),
-                  peak_rss_mib=peak_rss_mib())
+    result.update(peak_rss_mib=peak_rss_mib())
     print(MARK + json.dumps(result), flush=True)
+
+
+def emit_tensorflow_result(result: dict):
+    """In a child: add the TensorFlow/Keras versions, oneDNN flag and peak RSS; print."""
+    emit_result({**result, **tensorflow_info()})
 
 
 def setup_tensorflow(threads: int):
@@ -109,6 +141,28 @@ def markdown_table(headers, rows) -> str:
     return "\n".join(lines)
 
 
+def print_report(intro: str, headers, rows, threads, load_start, versions=None):
+    """The report most scripts print: ``intro`` (one paragraph), the Markdown table, then the
+    machine line (``versions``: a child's result, default this process's TensorFlow)."""
+    print(intro + "\n")
+    print(markdown_table(headers, rows))
+    print()
+    print(machine_line(tensorflow_info() if versions is None else versions, threads,
+                       load_start))
+
+
+def write_json(prog: str, path, payload, **options):
+    """``payload`` as indented JSON in ``path``, written atomically; ``options`` go to
+    ``json.dumps`` (``default=str``, ``allow_nan=False`` ...)."""
+    import json
+
+    from keras_style.files import atomic_path
+
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(payload, indent=1, **options) + "\n")
+    log(f"{prog}: wrote {path}")
+
+
 def fmt(value, digits=4) -> str:
     """A report cell: ``digits`` significant digits; "–" for a missing or NaN value."""
     if value is None or value != value:
@@ -148,6 +202,25 @@ def spread(values) -> str:
     return f"{fmt_s(min(values))}–{fmt_s(max(values))}" if values else "–"
 
 
+def default_font(size: int):
+    """Pillow's default font at ``size`` px (Pillow >= 10.1; older: its fixed bitmap font)."""
+    from PIL import ImageFont
+
+    try:
+        return ImageFont.load_default(size=size)
+    except TypeError:
+        return ImageFont.load_default()
+
+
+def draw_centred(draw, text: str, font, x0: int, width: int, y: int, fill,
+                 ellipsis: str = "…"):
+    """``text``, shortened to ``width`` px (:func:`fit_text`), centred over the ``width`` px
+    from ``x0``; ``y`` is where ``draw.text`` puts it."""
+    label = fit_text(draw, text, font, width, ellipsis)
+    left, _, right, _ = draw.textbbox((0, 0), label, font=font)
+    draw.text((x0 + (width - (right - left)) // 2 - left, y), label, font=font, fill=fill)
+
+
 def fit_text(draw, text: str, font, width: int, ellipsis: str = "…") -> str:
     """``text``, shortened with ``ellipsis`` until it fits in ``width`` pixels of ``draw``."""
     def w(t):
@@ -164,8 +237,6 @@ def fit_text(draw, text: str, font, width: int, ellipsis: str = "…") -> str:
 def photo_index(photos_dir) -> dict:
     """Image files under ``photos_dir`` (recursively) by file name; the first in sorted
     order wins when two folders hold the same name."""
-    from pathlib import Path
-
     from keras_style import image as im
 
     by_name = {}
@@ -181,8 +252,6 @@ def holdout_photos(prog: str, photos_dir, holdout, limit: int = 0, by_name=None)
     the holdout file's order, at most ``limit`` (0: all).  Missing names are reported on
     stderr as ``prog``'s note; a missing folder or file, or no photo found, is a
     ``UsageError``."""
-    from pathlib import Path
-
     from keras_style.cli import UsageError
     from keras_style.data import read_list
 
@@ -204,24 +273,63 @@ def holdout_photos(prog: str, photos_dir, holdout, limit: int = 0, by_name=None)
     return found[:limit] if limit else found
 
 
-def add_held_out_arguments(parser, repo, limit: int = 4, size: int = 256):
+def load_photo(prog: str, path, size: int, need: int, why: str):
+    """``path`` resized to ``size`` px on its long side (0: as it is), or ``None`` with a note
+    on stderr when its short side is then below ``need`` px (``why`` says who needs them)."""
+    from keras_style import image as im
+
+    photo = im.load_image(path, max_size=size or None)
+    if min(photo.shape[:2]) < need:
+        log(f"{prog}: note: skipping {Path(path).name}: {photo.shape[1]}x{photo.shape[0]} px at "
+            f"--size {size}; {why}.")
+        return None
+    return photo
+
+
+def load_photos(prog: str, paths, size: int, need: int, why: str, limit: int = 0) -> dict:
+    """The first ``limit`` (0: all) of ``paths`` that :func:`load_photo` keeps, by path; none
+    is a ``UsageError``."""
+    from keras_style.cli import UsageError
+
+    photos = {}
+    for p in paths:
+        image = load_photo(prog, p, size, need, why)
+        if image is not None:
+            photos[p] = image
+            if limit and len(photos) == limit:
+                break
+    if not photos:
+        raise UsageError(f"no held-out photo is at least {need} px on its short side at "
+                         f"--size {size}.")
+    return photos
+
+
+def add_held_out_arguments(parser, repo=REPO, limit: int = 4, size: int = 256,
+                           keep_size: bool = False):
     """``--photos``, ``--holdout``, ``--limit``, ``--size`` and ``--threads`` as the scripts
     that run networks on the first held-out photos share them (defaults: the shared photo
-    folder beside the repository ``repo`` and its ``weights/holdout.txt``)."""
-    from pathlib import Path
-
+    folder beside the repository ``repo`` and its ``weights/holdout.txt``).  ``limit=0``
+    makes 0 mean every photo; ``keep_size`` lets ``--size 0`` keep the photos' own size."""
     from keras_style.cli import non_negative_int, positive_int
 
     parser.add_argument("--photos", type=Path, default=Path(repo).parent / "shared" / "data"
-                        / "photos", help="folder of photos")
+                        / "photos", help="folder of photos (searched recursively by file name)")
     parser.add_argument("--holdout", type=Path, default=Path(repo) / "weights" / "holdout.txt",
                         help="held-out photo names, one per line")
-    parser.add_argument("--limit", type=positive_int, default=limit,
-                        help="number of held-out photos")
-    parser.add_argument("--size", type=positive_int, default=size,
-                        help="long side of the photos, px")
+    parser.add_argument("--limit", type=positive_int if limit else non_negative_int,
+                        default=limit, help="number of held-out photos (the first of --holdout"
+                        + (")" if limit else "; 0: all)"))
+    parser.add_argument("--size", type=non_negative_int if keep_size else positive_int,
+                        default=size, help="long side of the photos, px"
+                        + (" (0: keep their size)" if keep_size else ""))
+    add_threads_argument(parser)
+
+
+def add_threads_argument(parser):
+    from keras_style.cli import non_negative_int
+
     parser.add_argument("--threads", type=non_negative_int, default=0,
-                        help="TensorFlow threads (0: TensorFlow's default)")
+                        help="TensorFlow intra/inter-op threads (0: TensorFlow's default)")
 
 
 def structure_correlation(result, photo, size: int = 64) -> float:

@@ -16,24 +16,17 @@ Default photos: the first four photos of ``weights/holdout.txt`` (never trained 
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+from keras_style.cli import (Parser, UsageError, formatter, non_negative_int, positive_int,
+                             run)
 
-from keras_style.cli import (Parser, UsageError, formatter, non_negative_int,  # noqa: E402
-                             positive_int, run)
-
-from _common import fit_text, holdout_photos, log  # noqa: E402
+from _common import (ASSETS, HOLDOUT, PHOTOS, REPO, add_threads_argument, default_font,
+                     draw_centred, holdout_photos, log, setup_tensorflow)
 
 PROG = "python benchmarks/contact_sheet.py"
-REPO = Path(__file__).resolve().parents[1]
-ASSETS = REPO / "keras_style" / "assets"
-DEFAULT_PHOTOS = REPO.parent / "shared" / "data" / "photos"
-DEFAULT_HOLDOUT = REPO / "weights" / "holdout.txt"
 DEFAULT_OUT = REPO / "docs" / "contact_sheet.jpg"
 DEFAULT_COUNT = 4
 GAP = 6          # px between cells and around the sheet
@@ -44,26 +37,15 @@ TEXT = (20, 20, 20)
 def default_photos(count: int = DEFAULT_COUNT) -> list[Path]:
     """The first ``count`` held-out photos present in the shared photo folder (by file
     name, recursively), else the bundled Colosseum photo."""
-    from keras_style.cli import UsageError
-
     try:
-        found = holdout_photos(PROG, DEFAULT_PHOTOS, DEFAULT_HOLDOUT, count)
+        found = holdout_photos(PROG, PHOTOS, HOLDOUT, count)
     except UsageError:
         found = []
     if not found:
-        log(f"{PROG}: note: no held-out photo found in {DEFAULT_PHOTOS}; using the bundled "
+        log(f"{PROG}: note: no held-out photo found in {PHOTOS}; using the bundled "
             "colosseum.jpg.")
         found = [ASSETS / "colosseum.jpg"]
     return found
-
-
-def default_font(size: int):
-    from PIL import ImageFont
-
-    try:
-        return ImageFont.load_default(size=size)  # Pillow >= 10.1 (scalable when FreeType)
-    except TypeError:
-        return ImageFont.load_default()
 
 
 def compose(columns: list[str], rows: list[list], size: int, font_size: int):
@@ -83,11 +65,7 @@ def compose(columns: list[str], rows: list[list], size: int, font_size: int):
     sheet = Image.new("RGB", (width, height), BACKGROUND)
     draw = ImageDraw.Draw(sheet)
     for c, name in enumerate(columns):
-        label = fit_text(draw, name, font, size)
-        left, _, right, _ = draw.textbbox((0, 0), label, font=font)
-        x0 = GAP + c * (size + GAP)
-        draw.text((x0 + (size - (right - left)) // 2 - left, GAP - top), label, font=font,
-                  fill=TEXT)
+        draw_centred(draw, name, font, GAP + c * (size + GAP), size, GAP - top, TEXT)
     y = GAP + header
     for row, h in zip(rows, heights):
         for c, img in enumerate(row):
@@ -107,7 +85,7 @@ def build_parser() -> Parser:
                         "NAME.weights.h5; when not given, every shipped style network")
     p.add_argument("--photos", nargs="+", type=Path, default=None,
                    help=f"photo files; when not given, the first {DEFAULT_COUNT} held-out "
-                        f"photos of {DEFAULT_HOLDOUT.name} found in {DEFAULT_PHOTOS} "
+                        f"photos of {HOLDOUT.name} found in {PHOTOS} "
                         "(else the bundled colosseum.jpg)")
     p.add_argument("--size", type=positive_int, default=256,
                    help="long side of each cell's image, px")
@@ -117,56 +95,31 @@ def build_parser() -> Parser:
                    help="header text size, px (default: --size / 16, at least 11)")
     p.add_argument("-o", "--out", type=Path, default=DEFAULT_OUT,
                    help="output image (folder created; .jpg, .png, .webp ...)")
-    p.add_argument("--threads", type=non_negative_int, default=0,
-                   help="TensorFlow intra/inter-op threads (0: TensorFlow's default)")
+    add_threads_argument(p)
     return p
 
 
-def main_body(argv) -> int:
-    args = build_parser().parse_args(argv)
-    from keras_style import image as im
+def network_metadata(specs) -> list[dict]:
+    """Each network's JSON, read (and checked to be a style network) before any work."""
+    from keras_style.networks import read_metadata, resolve
 
-    work = args.work_size or args.size
-    if min(args.size, work) < im.MIN_SIZE:
-        raise UsageError(f"--size and --work-size must be at least {im.MIN_SIZE} px.")
-    from keras_style.cli import quiet_tensorflow
-
-    quiet_tensorflow()
-    import tensorflow as tf
-
-    if args.threads > 0:
-        tf.config.threading.set_intra_op_parallelism_threads(args.threads)
-        tf.config.threading.set_inter_op_parallelism_threads(args.threads)
-    from keras_style.networks import (apply, available_networks, load_model, min_side,
-                                      read_metadata, resolve)
-
-    specs = args.networks if args.networks is not None else available_networks("style")
     if not specs:
         raise UsageError("no shipped networks (keras_style.networks.available_networks() is "
                          "empty); pass --networks PATH_PREFIX ...")
-    metas = [read_metadata(resolve(s)[0]) for s in specs]  # fail before any work
+    metas = [read_metadata(resolve(s)[0]) for s in specs]
     for spec, meta in zip(specs, metas):
         if meta.get("task", "style") != "style":
             raise UsageError(f"{spec}: not a style network (task {meta.get('task')!r}).")
-    need = max(min_side(m) for m in metas)
+    return metas
 
-    photos = args.photos if args.photos is not None else default_photos()
-    # what the viewer sees in a cell, and what the networks get
-    cells = [im.load_image(p, max_size=args.size) for p in photos]
-    inputs = [c if work == args.size else im.load_image(p, max_size=work)
-              for p, c in zip(photos, cells)]
-    for p, x in zip(photos, inputs):
-        if min(x.shape[:2]) < need:
-            raise UsageError(f"{p} is {x.shape[1]}x{x.shape[0]} px at {work} px long side; "
-                             f"the networks need {need} px per side (raise --size/--work-size).")
 
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    im.check_output_path(out, inputs=photos)
+def stylize_columns(specs, metas, inputs, cells) -> tuple[list[str], list[list]]:
+    """The sheet's column names and rows: each photo's cell, then each network's result
+    resized to the cell."""
+    from keras_style import image as im
+    from keras_style.networks import apply, load_model, resolve
 
-    rows = [[c] for c in cells]
-    names = ["photo"]
-    t_all = time.perf_counter()
+    rows, names = [[c] for c in cells], ["photo"]
     for spec, meta in zip(specs, metas):
         model = load_model(spec)
         # the file name (a shipped network's name); the JSON's "name" is the training --out
@@ -179,9 +132,38 @@ def main_body(argv) -> int:
             row.append(y)
         log(f"{names[-1]}: {len(inputs)} photo(s) in {time.perf_counter() - t:.1f} s")
         del model
+    return names, rows
 
-    font_size = args.font_size or max(11, args.size // 16)
-    sheet = compose(names, rows, args.size, font_size)
+
+def main_body(argv) -> int:
+    args = build_parser().parse_args(argv)
+    from keras_style import image as im
+
+    work = args.work_size or args.size
+    if min(args.size, work) < im.MIN_SIZE:
+        raise UsageError(f"--size and --work-size must be at least {im.MIN_SIZE} px.")
+    setup_tensorflow(args.threads)
+    from keras_style.networks import available_networks, min_side
+
+    specs = args.networks if args.networks is not None else available_networks("style")
+    metas = network_metadata(specs)
+    need = max(min_side(m) for m in metas)
+    photos = args.photos if args.photos is not None else default_photos()
+    # what the viewer sees in a cell, and what the networks get
+    cells = [im.load_image(p, max_size=args.size) for p in photos]
+    inputs = [c if work == args.size else im.load_image(p, max_size=work)
+              for p, c in zip(photos, cells)]
+    for p, x in zip(photos, inputs):
+        if min(x.shape[:2]) < need:
+            raise UsageError(f"{p} is {x.shape[1]}x{x.shape[0]} px at {work} px long side; "
+                             f"the networks need {need} px per side (raise --size/--work-size).")
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    im.check_output_path(out, inputs=photos)
+
+    t_all = time.perf_counter()
+    names, rows = stylize_columns(specs, metas, inputs, cells)
+    sheet = compose(names, rows, args.size, args.font_size or max(11, args.size // 16))
     im.save_image(im.from_pil(sheet), out)
     log(f"{PROG}: wrote {out} ({sheet.width}x{sheet.height} px: {len(photos)} photo(s) × "
         f"{len(specs)} network(s)) in {time.perf_counter() - t_all:.0f} s.")

@@ -35,12 +35,13 @@ import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+from keras_style.cli import Parser, formatter, non_negative_int, positive_int
 
-from keras_style.cli import Parser, formatter, non_negative_int, positive_int  # noqa: E402
+from _common import (ASSETS, add_threads_argument, current_rss_mib, emit_tensorflow_result,
+                     fmt_s, log, machine_line, markdown_table, peak_rss_mib, run_child,
+                     run_jobs, setup_tensorflow, spread)
 
-ASSETS = Path(__file__).resolve().parents[1] / "keras_style" / "assets"
+PROG = "python benchmarks/fast.py"
 
 # Quoted from GUIDE §4 (measured side by side on a quiet 2-core machine), NOT measured here.
 REF_INFERENCE = (
@@ -53,18 +54,6 @@ REF_TRAINING = (
     ("naive Keras 3 / TF 2.21 probe, Johnson net, 256², batch 4", "3.6 s (XLA: ~3× slower)"),
     ("GUIDE §4 target", "≤ 2.5 s"),
 )
-
-
-from _common import (emit_tensorflow_result as emit, run_child as _run_child,
-                     setup_tensorflow, peak_rss_mib, current_rss_mib, machine_line, markdown_table, fmt_s, spread)  # noqa: E402
-
-
-def run_child(job: dict) -> dict:
-    """Run one configuration in a fresh interpreter; return its JSON result (or an error)."""
-    return _run_child(Path(__file__).resolve(), job)
-
-
-
 
 
 # --- the measurements (each runs in its own process) --------------------------------------
@@ -165,14 +154,14 @@ def measure_training(job) -> dict:
 def one(spec: str) -> int:
     job = json.loads(spec)
     result = measure_inference(job) if job["kind"] == "infer" else measure_training(job)
-    emit({**job, **result})
+    emit_tensorflow_result({**job, **result})
     return 0
 
 
 # --- the driver ----------------------------------------------------------------------------
 
 def build_parser() -> Parser:
-    p = Parser(prog="python benchmarks/fast.py", formatter_class=formatter,
+    p = Parser(prog=PROG, formatter_class=formatter,
                description="Inference seconds per image and seconds per training step of the "
                            "fast style networks, each configuration in a fresh process; prints "
                            "Markdown tables.")
@@ -203,8 +192,7 @@ def build_parser() -> Parser:
                    help="photo for inference (resized to SIZE×SIZE)")
     p.add_argument("--style", type=Path, default=ASSETS / "starry_night.jpg",
                    help="style image for the training loss (long side --train-size)")
-    p.add_argument("--threads", type=non_negative_int, default=0,
-                   help="TensorFlow intra/inter-op threads (0: TensorFlow's default)")
+    add_threads_argument(p)
     p.add_argument("--one", help=argparse.SUPPRESS)
     return p
 
@@ -238,20 +226,6 @@ def make_jobs(parser, args) -> list[dict]:
                   "batch_size": args.batch_size, "steps": args.train_steps, **common}
                  for a in archs]
     return jobs
-
-
-def run_jobs(jobs) -> list[dict]:
-    results = []
-    for i, job in enumerate(jobs, 1):
-        what = f"{job['kind']} {job['arch']} {job['size']}²"
-        print(f"[{i}/{len(jobs)}] {what} ...", file=sys.stderr, flush=True)
-        t = time.perf_counter()
-        res = {**job, **run_child(job)}
-        res["wall"] = time.perf_counter() - t
-        print(f"      done in {res['wall']:.0f} s" + (f" ({res['error']})" if "error" in res
-                                                     else ""), file=sys.stderr, flush=True)
-        results.append(res)
-    return results
 
 
 def inference_table(infer, args, precision):
@@ -326,7 +300,8 @@ def main(argv=None) -> int:
     jobs = make_jobs(parser, args)
     load_start = os.getloadavg()
     t_all = time.perf_counter()
-    results = run_jobs(jobs)
+    results = run_jobs(jobs, lambda job: run_child(Path(__file__).resolve(), job),
+                       lambda job: f"{job['kind']} {job['arch']} {job['size']}²")
     total = time.perf_counter() - t_all
     precision = "mixed_bfloat16" if args.mixed_precision else "float32"
     infer = [r for r in results if r["kind"] == "infer"]
@@ -336,7 +311,7 @@ def main(argv=None) -> int:
     if train:
         training_table(train, args, precision)
     report_footer(results, args, load_start)
-    print(f"\nTotal wall time {total:.0f} s.", file=sys.stderr)
+    log(f"\nTotal wall time {total:.0f} s.")
     return 1 if any("error" in r for r in results) else 0
 
 

@@ -30,33 +30,20 @@ import sys
 import time
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+from keras_style.cli import Parser, formatter, non_negative_int, positive_int
 
-from keras_style.cli import Parser, formatter, non_negative_int, positive_int  # noqa: E402
+from _common import (ASSETS, add_threads_argument, current_rss_mib, emit_tensorflow_result,
+                     fmt_s, log, machine_line, markdown_table, run_child, run_jobs,
+                     setup_tensorflow, spread)
 
+PROG = "python benchmarks/gatys.py"
 MODES = ("vgg", "adam", "lbfgs")
-ASSETS = Path(__file__).resolve().parents[1] / "keras_style" / "assets"
 
 # Quoted, not measured here (seconds for VGG19 → block5_conv2, forward + input gradient).
 REF_ISSUE_PYTORCH = {256: 0.54, 512: 2.5}
 REF_GUIDE = (("PyTorch 2.13 CPU, VGG19→block5_conv2 forward + input gradient (GUIDE §4 table)",
               {256: 0.49, 512: 2.42}),
              ("naive Keras 3 / TF 2.21 probe, same work (GUIDE §4 table)", {256: 0.47, 512: 1.86}))
-
-
-from _common import (emit_tensorflow_result as emit, run_child as _run_child,
-                     setup_tensorflow, current_rss_mib, machine_line, markdown_table, fmt_s, spread)  # noqa: E402
-
-
-def run_child(job: dict, args) -> dict:
-    """Run one configuration in a fresh interpreter; return its JSON result (or an error)."""
-    return _run_child(Path(__file__).resolve(), job, [
-        "--threads", args.threads, "--warmup", args.warmup, "--steps", args.steps,
-        "--preset", args.preset, "--content", args.content, "--style", args.style])
-
-
-
 
 
 # --- the measurements (each runs in its own process) --------------------------------------
@@ -155,14 +142,14 @@ def one(args) -> int:
         result = measure_vgg(args, job["size"])
     else:
         result = measure_gatys(args, job["size"], job["mode"])
-    emit({**job, **result})
+    emit_tensorflow_result({**job, **result})
     return 0
 
 
 # --- the driver ----------------------------------------------------------------------------
 
 def build_parser() -> Parser:
-    p = Parser(prog="python benchmarks/gatys.py", formatter_class=formatter,
+    p = Parser(prog=PROG, formatter_class=formatter,
                description="Seconds per Gatys optimization step (Adam, L-BFGS) and per bare "
                            "VGG19 forward + input-gradient step, each configuration in a "
                            "fresh process; prints Markdown tables.")
@@ -180,66 +167,46 @@ def build_parser() -> Parser:
                    help="content photo (resized to SIZE×SIZE)")
     p.add_argument("--style", type=Path, default=ASSETS / "starry_night.jpg",
                    help="style image (long side resized to SIZE)")
-    p.add_argument("--threads", type=non_negative_int, default=0,
-                   help="TensorFlow intra/inter-op threads (0: TensorFlow's default)")
+    add_threads_argument(p)
     p.add_argument("--one", help=argparse.SUPPRESS)
     return p
 
 
-def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
-    if args.one:
-        return one(args)
+def check_arguments(parser, args):
     setup_tensorflow(0)  # keras_style.losses imports Keras: import TensorFlow quietly first
     from keras_style.losses import PRESETS
 
     if args.preset not in PRESETS:
-        build_parser().error(f"unknown --preset {args.preset!r}; choose one of "
-                             f"{', '.join(PRESETS)}.")
+        parser.error(f"unknown --preset {args.preset!r}; choose one of {', '.join(PRESETS)}.")
     for path in (args.content, args.style):
         if not path.is_file():
-            build_parser().error(f"{path}: no such file.")
+            parser.error(f"{path}: no such file.")
     if min(args.sizes) < 32:
-        build_parser().error("--sizes must be at least 32 (VGG19 pools five times).")
+        parser.error("--sizes must be at least 32 (VGG19 pools five times).")
     if "lbfgs" in args.modes and args.warmup == 0:
-        print("note: --warmup 0 puts the L-BFGS tracing call into the statistics.", file=sys.stderr)
+        log("note: --warmup 0 puts the L-BFGS tracing call into the statistics.")
 
-    load_start = os.getloadavg()
-    t_all = time.perf_counter()
-    jobs = [{"mode": m, "size": s} for s in args.sizes for m in args.modes]
-    results = []
-    for i, job in enumerate(jobs, 1):
-        print(f"[{i}/{len(jobs)}] {job['mode']} {job['size']}² ...", file=sys.stderr, flush=True)
-        t = time.perf_counter()
-        res = run_child(job, args)
-        res.setdefault("mode", job["mode"])
-        res.setdefault("size", job["size"])
-        res["wall"] = time.perf_counter() - t
-        print(f"      done in {res['wall']:.0f} s" + (f" ({res['error']})" if "error" in res
-                                                     else ""), file=sys.stderr, flush=True)
-        results.append(res)
-    total = time.perf_counter() - t_all
 
-    labels = {"vgg": "VGG19→block5_conv2 forward + input gradient",
-              "adam": f"Adam step ({args.preset} preset)",
-              "lbfgs": f"L-BFGS iteration ({args.preset} preset)"}
-    rows = []
-    for r in results:
-        label = labels[r["mode"]]
-        if "error" in r:
-            rows.append([label, f"{r['size']}²", f"failed ({r['error']})"] + ["–"] * 8)
-            continue
-        times = r["times"]
-        med = statistics.median(times) if times else None
-        ref = REF_ISSUE_PYTORCH.get(r["size"])
-        evals = r.get("eval_times") or []
-        rows.append([
-            label, f"{r['size']}²", fmt_s(med), spread(times), len(times),
+def table_row(r: dict, labels: dict) -> list:
+    label = labels[r["mode"]]
+    if "error" in r:
+        return [label, f"{r['size']}²", f"failed ({r['error']})"] + ["–"] * 8
+    times = r["times"]
+    med = statistics.median(times) if times else None
+    ref = REF_ISSUE_PYTORCH.get(r["size"])
+    evals = r.get("eval_times") or []
+    return [label, f"{r['size']}²", fmt_s(med), spread(times), len(times),
             f"{r['evals_per_iter']:.2f}" if "evals_per_iter" in r else "–",
             fmt_s(statistics.median(evals)) if evals else "–",
             fmt_s(r["first"]), fmt_s(r["setup"]),
             f"{r['rss_before']:.0f} / {r['peak_rss_mib']:.0f}",
-            f"{med / ref:.2f}×" if med and ref else "–"])
+            f"{med / ref:.2f}×" if med and ref else "–"]
+
+
+def report(args, results, load_start):
+    labels = {"vgg": "VGG19→block5_conv2 forward + input gradient",
+              "adam": f"Adam step ({args.preset} preset)",
+              "lbfgs": f"L-BFGS iteration ({args.preset} preset)"}
     retraced = [f"{r['mode']} {r['size']}² ({r['traces']} traces)" for r in results
                 if r.get("traces", 1) > 1]
     child = next((r for r in results if "error" not in r), {})
@@ -247,7 +214,8 @@ def main(argv=None) -> int:
           f"{args.warmup} warm-up)\n")
     print(markdown_table(
         ["work", "size", "s/step", "min–max", "n", "evals/iter", "s/eval", "first step s",
-         "setup s", "RSS before / peak MiB", "÷ PyTorch (issue)"], rows))
+         "setup s", "RSS before / peak MiB", "÷ PyTorch (issue)"],
+        [table_row(r, labels) for r in results]))
     print()
     print("tf.function retracing in the timed loops: " + ("; ".join(retraced) if retraced else
                                                           "none (one trace per row)"))
@@ -264,7 +232,24 @@ def main(argv=None) -> int:
           "scipy's work); s/eval is one loss-and-gradient call alone. 'first step' includes "
           "tf.function tracing; 'setup' is building the VGG19 loss network with its weights. "
           "'÷ PyTorch (issue)' divides by the quoted PyTorch step (GUIDE §4 bar: ≤ 0.6×).")
-    print(f"\nTotal wall time {total:.0f} s.", file=sys.stderr)
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.one:
+        return one(args)
+    check_arguments(parser, args)
+    load_start = os.getloadavg()
+    t_all = time.perf_counter()
+    extra = ["--threads", args.threads, "--warmup", args.warmup, "--steps", args.steps,
+             "--preset", args.preset, "--content", args.content, "--style", args.style]
+    results = run_jobs([{"mode": m, "size": s} for s in args.sizes for m in args.modes],
+                       lambda job: run_child(Path(__file__).resolve(), job, extra),
+                       lambda job: f"{job['mode']} {job['size']}²")
+    total = time.perf_counter() - t_all
+    report(args, results, load_start)
+    log(f"\nTotal wall time {total:.0f} s.")
     return 1 if any("error" in r for r in results) else 0
 
 

@@ -16,18 +16,12 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+from keras_style.cli import Parser, formatter, run
 
-from keras_style.cli import Parser, formatter, run  # noqa: E402
-
-from _common import (add_held_out_arguments, holdout_photos, log, machine_line,  # noqa: E402
-                     markdown_table, setup_tensorflow, tensorflow_info)
+from _common import add_held_out_arguments, holdout_photos, log, print_report, setup_tensorflow
 
 PROG = "python benchmarks/output_range.py"
-REPO = Path(__file__).resolve().parents[1]
 
 
 def raw_output_model(model):
@@ -50,7 +44,7 @@ def build_parser() -> Parser:
                formatter_class=formatter)
     p.add_argument("--networks", nargs="+", default=None,
                    help="shipped names or NAME prefixes (default: every shipped style network)")
-    add_held_out_arguments(p, REPO)
+    add_held_out_arguments(p)
     return p
 
 
@@ -78,11 +72,10 @@ def main_body(argv) -> int:
             y = np.asarray(raw(x[None]))
             rows.append([f"`{name}`", photo, f"{y.min():.2f}", f"{y.max():.2f}",
                          f"{(y > 1).mean() * 100:.1f} %", f"{(y < 0).mean() * 100:.1f} %"])
-    print(f"Raw network output before the clip, {len(photos)} held-out photos at "
-          f"{args.size} px (values of all pixels and channels):\n")
-    print(markdown_table(["network", "photo", "min", "max", "> 1", "< 0"], rows))
-    print()
-    print(machine_line(tensorflow_info(), args.threads, load_start))
+    print_report(f"Raw network output before the clip, {len(photos)} held-out photos at "
+                 f"{args.size} px (values of all pixels and channels):",
+                 ["network", "photo", "min", "max", "> 1", "< 0"], rows, args.threads,
+                 load_start)
     return 0
 
 

@@ -7,7 +7,8 @@
 
 GUIDE §4's PyTorch figures were measured on a CPU with AVX-512; the tables of ``gatys.py`` and
 ``fast.py`` need PyTorch measured on the machine they run on, side by side.  This script
-measures, with PyTorch only (no torchvision, no keras_style, no TensorFlow imported):
+measures, with PyTorch only (no torchvision, no TensorFlow; of keras_style only the light
+command-line helpers of ``keras_style.cli``):
 
 ``gatys``  a Gatys step: VGG19 (conv stack defined here: 3×3 convs, padding 1, ReLU, max
            pooling) up to conv5_2 (= Keras ``block5_conv2``), forward on a 1×3×S×S input that
@@ -45,7 +46,10 @@ import sys
 import time
 from pathlib import Path
 
-from _common import MARK, run_child as run_child_in, cpu_info, current_rss_mib, fmt_s, markdown_table, peak_rss_mib, spread  # noqa: E402
+from keras_style.cli import Parser, formatter, non_negative_int, positive_int
+
+from _common import (cpu_description, current_rss_mib, emit_result, fmt_s, markdown_table,
+                     log, run_child, run_jobs, spread)
 
 PROG = "python benchmarks/pytorch_reference.py"
 WORKS = ("gatys", "infer", "train")
@@ -55,10 +59,6 @@ GATYS_LOSSES = ("gram", "bare")
 VGG19_PLAN = (64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M",
               512, 512, 512, 512, "M", 512, 512, 512, 512)
 CAFFE_MEAN_BGR = (103.939, 116.779, 123.68)  # what keras.applications.vgg19 subtracts
-
-
-# --- shared plumbing (as in gatys.py / fast.py; kept here so the script stands alone) ------
-
 
 
 # --- the networks (built only in the children, after torch is imported) --------------------
@@ -293,42 +293,15 @@ def one(spec: str) -> int:
     result.update(torch=torch.__version__, mkldnn=bool(torch.backends.mkldnn.is_available()),
                   cpu_capability=torch.backends.cpu.get_cpu_capability(),
                   torch_threads=torch.get_num_threads(),
-                  interop_threads=torch.get_num_interop_threads(),
-                  peak_rss_mib=peak_rss_mib())
-    print(MARK + json.dumps({**job, **result}), flush=True)
+                  interop_threads=torch.get_num_interop_threads())
+    emit_result({**job, **result})
     return 0
 
 
 # --- the driver ----------------------------------------------------------------------------
 
-class Parser(argparse.ArgumentParser):
-    def error(self, message):
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive, got {value}")
-    return value
-
-
-def non_negative_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative, got {value}")
-    return value
-
-
 def build_parser() -> Parser:
-    p = Parser(prog=PROG, formatter_class=lambda prog: argparse.ArgumentDefaultsHelpFormatter(
-                   prog, max_help_position=32),
+    p = Parser(prog=PROG, formatter_class=formatter,
                description="PyTorch (CPU) reference timings of the Gatys step, Johnson-net "
                            "inference and a Johnson training step, measured on this machine, "
                            "each configuration in a fresh process; prints a Markdown table. "
@@ -359,11 +332,11 @@ def build_parser() -> Parser:
     return p
 
 
-def run_child(job: dict) -> dict:
+def run_torch_child(job: dict) -> dict:
     """Run one configuration in a fresh interpreter; return its JSON result (or an error)."""
     env = dict(os.environ, OMP_NUM_THREADS=str(job["threads"]),
                MKL_NUM_THREADS=str(job["threads"]))
-    return run_child_in(Path(__file__).resolve(), job, env=env)
+    return run_child(Path(__file__).resolve(), job, env=env)
 
 
 def label(r) -> str:
@@ -402,31 +375,7 @@ def make_jobs(parser, args) -> list[dict]:
     return jobs
 
 
-def main(argv=None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.one:
-        return one(args.one)
-    if importlib.util.find_spec("torch") is None:
-        print(f"{PROG}: error: PyTorch is not installed; this benchmark-only script needs it "
-              "(pip install torch==2.13.0, a CPU build).", file=sys.stderr)
-        return 2
-    jobs = make_jobs(parser, args)
-    load_start = os.getloadavg()
-    t_all = time.perf_counter()
-    results = []
-    for i, job in enumerate(jobs, 1):
-        what = f"{job['work']} {job['size']}²" + (f" ({job['loss']})" if "loss" in job else "")
-        print(f"[{i}/{len(jobs)}] {what} ...", file=sys.stderr, flush=True)
-        t = time.perf_counter()
-        res = {**job, **run_child(job)}
-        res["wall"] = time.perf_counter() - t
-        print(f"      done in {res['wall']:.0f} s" + (f" ({res['error']})" if "error" in res
-                                                     else ""), file=sys.stderr, flush=True)
-        results.append(res)
-    total = time.perf_counter() - t_all
-    load_end = os.getloadavg()
-
+def report(args, results, load_start):
     rows = []
     for r in results:
         if "error" in r:
@@ -443,16 +392,13 @@ def main(argv=None) -> int:
     print(markdown_table(["work", "size", "torch threads", "s (median)", "min–max",
                           "peak RSS MiB", "n", "warm-up call s", "sanity"], rows))
     print()
-    model, flags = cpu_info()
     child = next((r for r in results if "error" not in r), {})
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    print(f"Machine: {model}; avx2 {'yes' if 'avx2' in flags else 'NO'}, avx512f "
-          f"{'yes' if 'avx512f' in flags else 'no'}; {os.cpu_count()} logical cores, {usable} "
-          f"usable; Python {sys.version.split()[0]}, torch {child.get('torch', '?')}, "
-          f"torch.backends.mkldnn.is_available() = {child.get('mkldnn', '?')}, CPU capability "
-          f"{child.get('cpu_capability', '?')}; torch threads {child.get('torch_threads', '?')} "
-          f"intra-op / {child.get('interop_threads', '?')} inter-op; 1-min load average "
-          f"{load_start[0]:.2f} at start, {load_end[0]:.2f} at end")
+    print(f"Machine: {cpu_description()}; Python {sys.version.split()[0]}, torch "
+          f"{child.get('torch', '?')}, torch.backends.mkldnn.is_available() = "
+          f"{child.get('mkldnn', '?')}, CPU capability {child.get('cpu_capability', '?')}; "
+          f"torch threads {child.get('torch_threads', '?')} intra-op / "
+          f"{child.get('interop_threads', '?')} inter-op; 1-min load average "
+          f"{load_start[0]:.2f} at start, {os.getloadavg()[0]:.2f} at end")
     print()
     print("Notes: weights are random (He-normal VGG19, PyTorch-default Johnson net); speed does "
           "not depend on their values. 'warm-up call s' is the first, untimed call (oneDNN "
@@ -461,7 +407,25 @@ def main(argv=None) -> int:
           "includes the no-grad VGG pass for the content targets and loss.item(); style "
           "targets are computed once before timing. Compare with gatys.py's 'vgg' row and "
           "fast.py's johnson rows run with the same --threads.")
-    print(f"\nTotal wall time {total:.0f} s.", file=sys.stderr)
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.one:
+        return one(args.one)
+    if importlib.util.find_spec("torch") is None:
+        log(f"{PROG}: error: PyTorch is not installed; this benchmark-only script needs it "
+            "(pip install torch==2.13.0, a CPU build).")
+        return 2
+    jobs = make_jobs(parser, args)
+    load_start = os.getloadavg()
+    t_all = time.perf_counter()
+    results = run_jobs(jobs, run_torch_child, lambda job: f"{job['work']} {job['size']}²"
+                       + (f" ({job['loss']})" if "loss" in job else ""))
+    total = time.perf_counter() - t_all
+    report(args, results, load_start)
+    log(f"\nTotal wall time {total:.0f} s.")
     return 1 if any("error" in r for r in results) else 0
 
 

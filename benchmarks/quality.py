@@ -42,21 +42,13 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+from keras_style.cli import Parser, UsageError, formatter, positive_int, run
 
-from keras_style.cli import (Parser, UsageError, formatter, non_negative_int,  # noqa: E402
-                             positive_int, run)
-
-from _common import (cpu_description, fmt, holdout_photos, log, machine_line,  # noqa: E402
-                     markdown_table, mean, setup_tensorflow, tensorflow_info)
+from _common import (ASSETS, REPO, STYLES, add_held_out_arguments, cpu_description, fmt,
+                     holdout_photos, load_photos, log, machine_line, markdown_table, mean,
+                     setup_tensorflow, tensorflow_info, write_json)
 
 PROG = "python benchmarks/quality.py"
-REPO = Path(__file__).resolve().parents[1]
-ASSETS = REPO / "keras_style" / "assets"
-DEFAULT_PHOTOS = REPO.parent / "shared" / "data" / "photos"
-DEFAULT_STYLES = REPO.parent / "shared" / "data" / "styles"
-DEFAULT_HOLDOUT = REPO / "weights" / "holdout.txt"
 JOHNSON_RANGE = (50, 100)  # Johnson et al. 2016: their networks match ~50-100 L-BFGS steps
 TERMS = ("content", "style", "tv", "total")
 
@@ -432,21 +424,12 @@ def build_parser() -> Parser:
     p.add_argument("--networks", nargs="+", default=None,
                    help="shipped network names or path prefixes of NAME.json + "
                         "NAME.weights.h5; when not given, every shipped style network")
-    p.add_argument("--photos", type=Path, default=DEFAULT_PHOTOS,
-                   help="folder of photos (searched recursively by file name)")
-    p.add_argument("--holdout", type=Path, default=DEFAULT_HOLDOUT,
-                   help="the held-out photo names to evaluate, one per line")
-    p.add_argument("--limit", type=non_negative_int, default=0,
-                   help="evaluate only the first N held-out photos (0: all)")
-    p.add_argument("--size", type=positive_int, default=512,
-                   help="long side of the photos, px (network output and Gatys alike)")
+    add_held_out_arguments(p, REPO, limit=0, size=512)
     p.add_argument("--gatys-steps", type=positive_int, nargs="+", default=[50, 100, 300],
                    help="L-BFGS iteration counts to report (one run of the largest)")
-    p.add_argument("--style-dir", type=Path, default=DEFAULT_STYLES,
+    p.add_argument("--style-dir", type=Path, default=STYLES,
                    help="folder holding each network's style image (by the JSON's "
                         "\"style_image\" name; keras_style/assets is the fallback)")
-    p.add_argument("--threads", type=non_negative_int, default=0,
-                   help="TensorFlow intra/inter-op threads (0: TensorFlow's default)")
     p.add_argument("--save-images", type=Path, default=None, metavar="DIR",
                    help="also save every network output and Gatys result compared, as "
                         "PHOTO_NETWORK_network.jpg and PHOTO_NETWORK_gatysSTEPS.jpg (a Gatys "
@@ -485,25 +468,11 @@ def load_contents(args, specs) -> dict:
         meta = read_metadata(resolve(spec)[0])
         if meta.get("task", "style") == "style":
             need = max(need, min_side(meta))
-    contents = {}
-    for p in holdout_photos(PROG, args.photos, args.holdout):
-        image = im.load_image(p, max_size=args.size)
-        if min(image.shape[:2]) < need:
-            log(f"{PROG}: note: skipping {p.name}: {image.shape[1]}x{image.shape[0]} px at "
-                f"--size {args.size}, below the {need} px per side the networks and VGG19 need.")
-            continue
-        contents[p] = image
-        if args.limit and len(contents) == args.limit:
-            break
-    if not contents:
-        raise UsageError(f"no held-out photo is at least {need} px on its short side at "
-                         f"--size {args.size}.")
-    return contents
+    return load_photos(PROG, holdout_photos(PROG, args.photos, args.holdout), args.size, need,
+                       f"the networks and VGG19 need {need} px per side", args.limit)
 
 
 def write_report(args, results, photos, load_start, t_all):
-    import tensorflow as tf
-
     print(f"## Perceptual loss on held-out photos at {args.size} px: network vs Gatys "
           "L-BFGS\n")
     print(f"Photos: {', '.join(p.name for p in photos)} (from `{args.holdout.name}`).\n")
@@ -515,14 +484,10 @@ def write_report(args, results, photos, load_start, t_all):
     print(machine_line(tensorflow_info(), args.threads, load_start))
     log(f"Total wall time {time.perf_counter() - t_all:.0f} s.")
     if args.json is not None:
-        from keras_style.files import atomic_path
-
         payload = {"size": args.size, "gatys_steps": args.gatys_steps,
                    "photos": [p.name for p in photos], "machine": cpu_description(),
-                   "tensorflow": tf.__version__, "networks": results, "summary": summaries}
-        with atomic_path(args.json) as tmp:
-            tmp.write_text(json.dumps(payload, indent=1, default=str) + "\n")
-        log(f"wrote {args.json}")
+                   **tensorflow_info(), "networks": results, "summary": summaries}
+        write_json(PROG, args.json, payload, default=str)
 
 
 def main_body(argv) -> int:

@@ -84,31 +84,25 @@ shaved border).  Files are written atomically and never over an input.
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import sys
 import time
 from pathlib import Path
+from typing import NamedTuple
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+import numpy as np
 
-import numpy as np  # noqa: E402
+from keras_style.cli import (Parser, UsageError, formatter, non_negative_float,
+                             non_negative_int, positive_int, run)
+from keras_style.training import TrainConfig  # light: no TensorFlow at import
 
-from keras_style.cli import (Parser, UsageError, formatter, non_negative_int,  # noqa: E402
-                             positive_int, run)
-from keras_style.cli import non_negative_float  # noqa: E402
-from keras_style.train import TrainConfig  # noqa: E402  (light: no TensorFlow at import)
-
-from _common import (cpu_description, fit_text, fmt, holdout_photos, log,  # noqa: E402
+from _common import (REPO, add_held_out_arguments, cpu_description, default_font,
+                     draw_centred, fmt, holdout_photos, load_photo, load_photos, log,
                      machine_line, markdown_table, mean, photo_index, setup_tensorflow,
-                     tensorflow_info)
+                     tensorflow_info, write_json)
 
 PROG = "python benchmarks/super_resolution.py"
-REPO = Path(__file__).resolve().parents[1]
-DEFAULT_PHOTOS = REPO.parent / "shared" / "data" / "photos"
-DEFAULT_HOLDOUT = REPO / "weights" / "holdout.txt"
 DEFAULT_CROPS = REPO / "docs" / "super_resolution.jpg"
 SR_FACTORS = (2, 4, 8)  # keras_style.nets.superres.SR_FACTORS (not imported: it loads TensorFlow)
 METHODS = ("bicubic", "pixel", "perceptual")
@@ -366,15 +360,6 @@ def nearest(image: np.ndarray, times: int) -> np.ndarray:
     return np.repeat(np.repeat(image, times, axis=0), times, axis=1) if times > 1 else image
 
 
-def default_font(size: int):
-    from PIL import ImageFont
-
-    try:
-        return ImageFont.load_default(size=size)  # Pillow >= 10.1
-    except TypeError:
-        return ImageFont.load_default()
-
-
 def compose_crops(rows: list[list[tuple[tuple[str, ...], np.ndarray | None]]], cell: int,
                   font_size: int):
     """A PIL image: each row a strip of titles (each title one or more centred lines) over
@@ -398,16 +383,11 @@ def compose_crops(rows: list[list[tuple[tuple[str, ...], np.ndarray | None]]], c
         for c, (text, img) in enumerate(row):
             x0 = GAP + c * (cell + GAP)
             for k, part in enumerate(text):
-                label = fit_text(draw, part, font, cell, ellipsis="...")
-                left, _, right, _ = draw.textbbox((0, 0), label, font=font)
-                draw.text((x0 + (cell - (right - left)) // 2 - left, y + k * line - top), label,
-                          font=font, fill=TEXT)
+                draw_centred(draw, part, font, x0, cell, y + k * line - top, TEXT, "...")
             if img is None:
                 draw.rectangle((x0, y + title, x0 + cell - 1, y + title + cell - 1), fill=MISSING)
-                note = fit_text(draw, "not available", font, cell, ellipsis="...")
-                left, _, right, _ = draw.textbbox((0, 0), note, font=font)
-                draw.text((x0 + (cell - (right - left)) // 2 - left, y + title + cell // 2),
-                          note, font=font, fill=TEXT)
+                draw_centred(draw, "not available", font, x0, cell, y + title + cell // 2, TEXT,
+                             "...")
             else:
                 sheet.paste(im.to_pil(img), (x0, y + title))
         y += title + cell + GAP
@@ -493,7 +473,7 @@ def json_safe(value):
     return value
 
 
-# --- the run ------------------------------------------------------------------------------
+# --- the command line, checked before any work --------------------------------------------
 
 def build_parser() -> Parser:
     p = Parser(prog=PROG, formatter_class=formatter,
@@ -513,15 +493,7 @@ def build_parser() -> Parser:
                         "--perceptual ({factor} is replaced by the factor)")
     p.add_argument("--skip-missing", action="store_true",
                    help="leave out the row of a network that does not exist instead of stopping")
-    p.add_argument("--photos", type=Path, default=DEFAULT_PHOTOS,
-                   help="folder of photos (searched recursively by file name)")
-    p.add_argument("--holdout", type=Path, default=DEFAULT_HOLDOUT,
-                   help="the held-out photo names to evaluate, one per line")
-    p.add_argument("--limit", type=non_negative_int, default=0,
-                   help="evaluate only the first N usable held-out photos (0: all)")
-    p.add_argument("--size", type=non_negative_int, default=512,
-                   help="long side the photos are resized to before anything else, px "
-                        "(0: keep their size)")
+    add_held_out_arguments(p, REPO, limit=0, size=512, keep_size=True)
     p.add_argument("--blur-sigma", type=non_negative_float, default=TrainConfig.blur_sigma,
                    help="Gaussian blur of the degradation (keras_style.train's default)")
     p.add_argument("--feature-layer", default="block2_conv2",
@@ -544,8 +516,6 @@ def build_parser() -> Parser:
                         "region)")
     p.add_argument("--crop-zoom", type=positive_int, default=2,
                    help="nearest-neighbour magnification of the crops in the image")
-    p.add_argument("--threads", type=non_negative_int, default=0,
-                   help="TensorFlow intra/inter-op threads (0: TensorFlow's default)")
     p.add_argument("--json", type=Path, default=None,
                    help="also write every per-photo number to this file")
     return p
@@ -556,7 +526,7 @@ def check_outputs(args, inputs: list[Path]):
     from keras_style import image as im
 
     if args.json is not None:
-        parent = args.json.parent if str(args.json.parent) else Path(".")
+        parent = args.json.parent
         if not parent.is_dir():
             raise UsageError(f"--json {args.json}: folder {parent} does not exist.")
         if args.json.is_dir():
@@ -576,24 +546,19 @@ def check_outputs(args, inputs: list[Path]):
             raise UsageError("--crops and --json name the same file.")
 
 
-def main_body(argv) -> int:
-    args = build_parser().parse_args(argv)
-    factors = sorted(set(args.factors))
-    big = max(factors)
-    from keras_style import image as im
-    from keras_style.upscale import MIN_LOW_RES
-
+def check_arguments(args, big: int):
     if not args.photos.is_dir():
         raise UsageError(f"--photos {args.photos}: no such folder.")
     if not args.holdout.is_file():
         raise UsageError(f"--holdout {args.holdout}: no such file.")
-    crop_size = args.crop_size // big * big
-    if not args.no_crops and crop_size == 0:
+    if not args.no_crops and args.crop_size // big * big == 0:
         raise UsageError(f"--crop-size must be at least {big} px (the largest factor).")
 
-    # networks: find every file and check every JSON before any work
+
+def extra_networks(items) -> dict:
+    """``--networks LABEL=SPEC ...`` as ``{label: spec}``."""
     extra = {}
-    for item in args.networks:
+    for item in items:
         label, sep, spec = item.partition("=")
         label = label.strip()
         if not sep or not label or not spec:
@@ -602,6 +567,14 @@ def main_body(argv) -> int:
             raise UsageError(f"--networks {item!r}: the label {label!r} is taken; choose "
                              "another.")
         extra[label] = spec
+    return extra
+
+
+def locate_networks(args, factors) -> dict:
+    """``{factor: {method: Network}}`` for ``--pixel``, ``--perceptual`` and ``--networks``,
+    every file found and every JSON checked; a missing network stops the run, or with
+    ``--skip-missing`` is noted and keeps no row."""
+    extra = extra_networks(args.networks)
     roles = [(role, spec) for role, spec in (("pixel", args.pixel),
                                              ("perceptual", args.perceptual))
              if spec.lower() != "none"]
@@ -621,171 +594,223 @@ def main_body(argv) -> int:
                                      "its row out.")
                 log(f"{PROG}: note: ×{f} {net.label} network {net.spec!r} not found; "
                     "its row is left out.")
+    return nets
 
-    by_name = photo_index(args.photos)
-    candidates = holdout_photos(PROG, args.photos, args.holdout, by_name=by_name)
-    crop_path = None
-    if not args.no_crops and args.crop_photo is not None:
-        given = Path(args.crop_photo)
-        crop_path = given if given.is_file() else by_name.get(given.name)
-        if crop_path is None:
-            raise UsageError(f"--crop-photo {args.crop_photo}: neither a file nor a photo under "
-                             f"{args.photos}.")
-    inputs = [args.holdout, *candidates] + ([crop_path] if crop_path else []) + [
-        q for fn in nets.values() for n in fn.values() if n.missing is None
-        for q in (n.meta_path, n.weights_path)]
-    check_outputs(args, inputs)
 
-    max_size = args.size or None
-    need = MIN_LOW_RES * big  # every factor's low-resolution input >= upscale's minimum
+def network_files(nets: dict) -> list[Path]:
+    return [q for by_method in nets.values() for n in by_method.values() if n.missing is None
+            for q in (n.meta_path, n.weights_path)]
 
-    def load(p: Path) -> np.ndarray | None:
-        photo = im.load_image(p, max_size=max_size)
-        if min(photo.shape[:2]) < need:
-            log(f"{PROG}: note: skipping {p.name}: {photo.shape[1]}x{photo.shape[0]} px at "
-                f"--size {args.size}; ×{big} needs {need} px per side ({MIN_LOW_RES} px "
-                "low-resolution).")
-            return None
-        return photo
 
-    photos = {}
-    for p in candidates:
-        image = load(p)
-        if image is not None:
-            photos[p] = image
-            if args.limit and len(photos) == args.limit:
-                break
-    if not photos:
-        raise UsageError(f"no held-out photo is at least {need} px on its short side at "
-                         f"--size {args.size}.")
-    crop_image = None
-    if not args.no_crops:
-        crop_path = crop_path or next(iter(photos))
-        crop_image = photos.get(crop_path)
-        if crop_image is None:
-            crop_image = load(crop_path)
-            if crop_image is None:
-                raise UsageError(f"--crop-photo {crop_path} is too small at --size {args.size}.")
-        room = (min(crop_image.shape[:2]) // big * big - 2 * big) // big * big
-        if room < big:
-            raise UsageError(f"--crop-photo {crop_path.name} is too small for a crop at ×{big}.")
-        if crop_size > room:
-            log(f"{PROG}: note: --crop-size {crop_size} does not fit in {crop_path.name} away "
-                f"from the border; using {room}.")
-            crop_size = room
-        # one region for every factor, on the largest factor's grid
-        smallest = ground_truth(crop_image, big)
-        if args.crop_origin is not None:
-            x0, y0 = (v // big * big for v in args.crop_origin)
-            if y0 + crop_size > smallest.shape[0] or x0 + crop_size > smallest.shape[1]:
-                raise UsageError(f"--crop-origin {x0} {y0} with --crop-size {crop_size} leaves "
-                                 f"{crop_path.name} ({smallest.shape[1]}x{smallest.shape[0]} px "
-                                 f"at ×{big}).")
-        else:
-            x0, y0 = most_detailed_window(smallest, crop_size, big, big)
-        crop_region = (x0, y0)
+def given_crop_photo(args, by_name: dict) -> Path | None:
+    """``--crop-photo`` as a path (a file, or a name under ``--photos``), if given."""
+    if args.no_crops or args.crop_photo is None:
+        return None
+    given = Path(args.crop_photo)
+    path = given if given.is_file() else by_name.get(given.name)
+    if path is None:
+        raise UsageError(f"--crop-photo {args.crop_photo}: neither a file nor a photo under "
+                         f"{args.photos}.")
+    return path
 
-    load_start = os.getloadavg()
-    tf = setup_tensorflow(args.threads)
 
-    from keras_style.data import degrade
-    from keras_style.vgg import canonical_layer_name, loss_network
+def min_side(big: int) -> tuple[int, str]:
+    """The short side a photo needs, px, so that every factor's low-resolution input reaches
+    ``upscale``'s minimum; and why, for the note that skips a smaller photo."""
+    from keras_style.upscale import MIN_LOW_RES
 
-    try:
-        canonical_layer_name(args.feature_layer)
-    except ValueError as exc:
-        raise UsageError(f"--feature-layer: {exc}") from None
-    for f in factors:
-        for net in nets[f].values():
-            net.check_feature_layer(args.feature_layer)
-    t = time.perf_counter()
-    vgg = loss_network([args.feature_layer])
-    log(f"{PROG}: VGG19 to {args.feature_layer} built in {time.perf_counter() - t:.1f} s; "
-        f"{len(photos)} photo(s) at --size {args.size}, factors "
-        + ", ".join(f"×{f}" for f in factors))
+    return MIN_LOW_RES * big, f"×{big} needs {MIN_LOW_RES * big} px per side ({MIN_LOW_RES} px " \
+        "low-resolution)"
 
-    def features(image: np.ndarray):
-        return vgg(np.asarray(image, np.float32)[None], training=False)[args.feature_layer]
 
-    def feature_loss(image, truth_features) -> float:
-        return float(tf.reduce_mean(tf.square(features(image) - truth_features)))
+class Crop(NamedTuple):
+    """The region of the crop image: its photo, the photo at ``--size``, the square's side
+    and top-left corner in ground-truth px (one region for every factor, on the largest
+    factor's grid) and the magnification."""
+    path: Path
+    image: np.ndarray
+    size: int
+    origin: tuple[int, int]
+    zoom: int
 
-    def bicubic(low: np.ndarray, shape) -> np.ndarray:
-        up = tf.image.resize(low[None], shape, method="bicubic", antialias=False)
+
+def plan_crop(args, photos: dict, crop_path: Path | None, big: int) -> Crop:
+    """The crop photo (default: the first evaluated one) and a region that fits in it."""
+    crop_size = args.crop_size // big * big
+    crop_path = crop_path or next(iter(photos))
+    image = photos.get(crop_path)
+    if image is None:
+        image = load_photo(PROG, crop_path, args.size, *min_side(big))
+        if image is None:
+            raise UsageError(f"--crop-photo {crop_path} is too small at --size {args.size}.")
+    room = (min(image.shape[:2]) // big * big - 2 * big) // big * big
+    if room < big:
+        raise UsageError(f"--crop-photo {crop_path.name} is too small for a crop at ×{big}.")
+    if crop_size > room:
+        log(f"{PROG}: note: --crop-size {crop_size} does not fit in {crop_path.name} away "
+            f"from the border; using {room}.")
+        crop_size = room
+    smallest = ground_truth(image, big)
+    if args.crop_origin is not None:
+        x0, y0 = (v // big * big for v in args.crop_origin)
+        if y0 + crop_size > smallest.shape[0] or x0 + crop_size > smallest.shape[1]:
+            raise UsageError(f"--crop-origin {x0} {y0} with --crop-size {crop_size} leaves "
+                             f"{crop_path.name} ({smallest.shape[1]}x{smallest.shape[0]} px "
+                             f"at ×{big}).")
+    else:
+        x0, y0 = most_detailed_window(smallest, crop_size, big, big)
+    return Crop(crop_path, image, crop_size, (x0, y0), args.crop_zoom)
+
+
+# --- the measurements ---------------------------------------------------------------------
+
+class Scorer:
+    """What every output goes through: the degradation, bicubic or a network (timed), and
+    the feature loss on VGG19 ``--feature-layer``."""
+
+    def __init__(self, tf, args, nets: dict, count: int):
+        from keras_style.vgg import canonical_layer_name, loss_network
+
+        try:
+            canonical_layer_name(args.feature_layer)
+        except ValueError as exc:
+            raise UsageError(f"--feature-layer: {exc}") from None
+        for by_method in nets.values():
+            for net in by_method.values():
+                net.check_feature_layer(args.feature_layer)
+        self.tf, self.nets = tf, nets
+        self.layer, self.tile, self.blur_sigma = args.feature_layer, args.tile, args.blur_sigma
+        t = time.perf_counter()
+        self.vgg = loss_network([args.feature_layer])
+        log(f"{PROG}: VGG19 to {args.feature_layer} built in {time.perf_counter() - t:.1f} s; "
+            f"{count} photo(s) at --size {args.size}, factors "
+            + ", ".join(f"×{f}" for f in nets))
+
+    def degrade(self, truth: np.ndarray, factor: int) -> np.ndarray:
+        from keras_style.data import degrade
+
+        return np.asarray(degrade(truth, factor, self.blur_sigma))
+
+    def features(self, image: np.ndarray):
+        return self.vgg(np.asarray(image, np.float32)[None], training=False)[self.layer]
+
+    def feature_loss(self, image, truth_features) -> float:
+        tf = self.tf
+        return float(tf.reduce_mean(tf.square(self.features(image) - truth_features)))
+
+    def bicubic(self, low: np.ndarray, shape) -> np.ndarray:
+        up = self.tf.image.resize(low[None], shape, method="bicubic", antialias=False)
         return np.clip(up.numpy()[0], 0.0, 1.0)
 
-    def reconstruct(method: str, low: np.ndarray, shape, f: int) -> tuple[np.ndarray, float]:
+    def reconstruct(self, method: str, low: np.ndarray, shape, f: int) -> tuple[np.ndarray, float]:
         t0 = time.perf_counter()
-        out = bicubic(low, shape) if method == "bicubic" else \
-            nets[f][method].upscale(low, args.tile)
+        out = self.bicubic(low, shape) if method == "bicubic" else \
+            self.nets[f][method].upscale(low, self.tile)
         return out, time.perf_counter() - t0
 
-    t_all = time.perf_counter()
-    results, sections, crops_rows = {}, [], []
-    done, total = 0, len(factors) * len(photos)
-    for f in factors:
-        active = ["bicubic"] + [m for m, n in nets[f].items() if n.missing is None]
-        for m in active[1:]:
-            nets[f][m].load()
-        firsts, per_photo, crop_outputs = {}, [], None
-        for i, (p, photo) in enumerate(photos.items()):
-            truth = ground_truth(photo, f)
-            low = np.asarray(degrade(truth, f, args.blur_sigma))
-            truth_features = features(truth)
-            row = {"photo": p.name, "height": int(truth.shape[0]), "width": int(truth.shape[1])}
-            outputs = {}
-            for m in active:
-                if m not in firsts:  # first call: traces the network's tf.function
-                    firsts[m] = reconstruct(m, low, truth.shape[:2], f)[1]
-                out, seconds = reconstruct(m, low, truth.shape[:2], f)
-                if out.shape != truth.shape:
-                    raise UsageError(f"{nets[f][m].spec} returned {out.shape[1]}x{out.shape[0]} "
-                                     f"px for a ×{f} enlargement of {low.shape[1]}x"
-                                     f"{low.shape[0]} px.")
-                out = quantize(out)
-                outputs[m] = out
-                row[m] = {**y_metrics(out, truth, f),
-                          "feature_loss": feature_loss(out, truth_features),
-                          **grid_measure(out, truth, f), "seconds": seconds}
-            per_photo.append(row)
-            if crop_image is not None and p == crop_path:
-                crop_outputs = (truth, low, outputs)
-            done += 1
-            elapsed = time.perf_counter() - t_all
-            log(f"  ×{f} [{i + 1}/{len(photos)}] {p.name} {truth.shape[1]}x{truth.shape[0]}: "
-                + ", ".join(f"{m} {row[m]['psnr']:.2f} dB" for m in active)
-                + f"; about {elapsed / done * (total - done) / 60:.1f} min left")
-        if crop_image is not None:
-            if crop_outputs is None:  # the crop photo is not among the evaluated ones
-                truth = ground_truth(crop_image, f)
-                low = np.asarray(degrade(truth, f, args.blur_sigma))
-                crop_outputs = (truth, low, {m: quantize(reconstruct(m, low, truth.shape[:2],
-                                                                     f)[0]) for m in active})
-            truth, low, outputs = crop_outputs
-            x0, y0 = crop_region
-            s, z = crop_size, args.crop_zoom
+    def score_photo(self, f: int, active: list[str], name: str, photo: np.ndarray,
+                    firsts: dict):
+        """Every active method on one photo at ×f: ``(row, truth, low, outputs)``; the first
+        call of each method (its trace) goes to ``firsts``."""
+        truth = ground_truth(photo, f)
+        low = self.degrade(truth, f)
+        truth_features = self.features(truth)
+        row = {"photo": name, "height": int(truth.shape[0]), "width": int(truth.shape[1])}
+        outputs = {}
+        for m in active:
+            if m not in firsts:  # first call: traces the network's tf.function
+                firsts[m] = self.reconstruct(m, low, truth.shape[:2], f)[1]
+            out, seconds = self.reconstruct(m, low, truth.shape[:2], f)
+            if out.shape != truth.shape:
+                raise UsageError(f"{self.nets[f][m].spec} returned {out.shape[1]}x"
+                                 f"{out.shape[0]} px for a ×{f} enlargement of {low.shape[1]}x"
+                                 f"{low.shape[0]} px.")
+            out = quantize(out)
+            outputs[m] = out
+            row[m] = {**y_metrics(out, truth, f),
+                      "feature_loss": self.feature_loss(out, truth_features),
+                      **grid_measure(out, truth, f), "seconds": seconds}
+        return row, truth, low, outputs
 
-            def cut(img, scale=1):
-                return img[y0 // scale:(y0 + s) // scale, x0 // scale:(x0 + s) // scale]
 
-            psnrs = {m: y_metrics(o, truth, f)["psnr"] for m, o in outputs.items()}
-            row = [((f"x{f} input", f"{s // f} px, nearest"), nearest(cut(low, f), f * z))]
-            for m in ["bicubic", *nets[f]]:
-                title = LABELS[m] if m == "bicubic" else f"{nets[f][m].label} ({nets[f][m].name})"
-                row.append(((title, f"{psnrs[m]:.2f} dB"), nearest(cut(outputs[m]), z))
-                           if m in outputs else ((title, "missing"), None))
-            row.append((("ground truth", f"{crop_path.name}"), nearest(cut(truth), z)))
-            crops_rows.append(row)
-        text, means = report_factor(f, nets[f], per_photo, firsts)
+class Progress:
+    """One stderr line per photo and factor, with the time left at the pace so far."""
+
+    def __init__(self, total: int):
+        self.total, self.done, self.start = total, 0, time.perf_counter()
+
+    def step(self, text: str):
+        self.done += 1
+        elapsed = time.perf_counter() - self.start
+        log(text + f"; about {elapsed / self.done * (self.total - self.done) / 60:.1f} min left")
+
+
+def evaluate_factor(scorer: Scorer, f: int, photos: dict, crop: Crop | None,
+                    progress: Progress):
+    """Every photo at ×f: ``(active methods, per-photo rows, first-call seconds, the crop
+    photo's (truth, low, outputs) or None)``; the networks are loaded and stay so."""
+    active = ["bicubic"] + [m for m, n in scorer.nets[f].items() if n.missing is None]
+    for m in active[1:]:
+        scorer.nets[f][m].load()
+    firsts, per_photo, crop_outputs = {}, [], None
+    for i, (p, photo) in enumerate(photos.items()):
+        row, truth, low, outputs = scorer.score_photo(f, active, p.name, photo, firsts)
+        per_photo.append(row)
+        if crop is not None and p == crop.path:
+            crop_outputs = (truth, low, outputs)
+        progress.step(f"  ×{f} [{i + 1}/{len(photos)}] {p.name} {truth.shape[1]}x"
+                      f"{truth.shape[0]}: "
+                      + ", ".join(f"{m} {row[m]['psnr']:.2f} dB" for m in active))
+    return active, per_photo, firsts, crop_outputs
+
+
+def crop_row(scorer: Scorer, f: int, active: list[str], crop: Crop, crop_outputs) -> list:
+    """The crop image's row for ×f: input, bicubic, each network, ground truth."""
+    if crop_outputs is None:  # the crop photo is not among the evaluated ones
+        truth = ground_truth(crop.image, f)
+        low = scorer.degrade(truth, f)
+        crop_outputs = (truth, low, {m: quantize(scorer.reconstruct(m, low, truth.shape[:2],
+                                                                    f)[0]) for m in active})
+    truth, low, outputs = crop_outputs
+    (x0, y0), s, z = crop.origin, crop.size, crop.zoom
+
+    def cut(img, scale=1):
+        return img[y0 // scale:(y0 + s) // scale, x0 // scale:(x0 + s) // scale]
+
+    nets = scorer.nets[f]
+    psnrs = {m: y_metrics(o, truth, f)["psnr"] for m, o in outputs.items()}
+    row = [((f"x{f} input", f"{s // f} px, nearest"), nearest(cut(low, f), f * z))]
+    for m in ["bicubic", *nets]:
+        title = LABELS[m] if m == "bicubic" else f"{nets[m].label} ({nets[m].name})"
+        row.append(((title, f"{psnrs[m]:.2f} dB"), nearest(cut(outputs[m]), z))
+                   if m in outputs else ((title, "missing"), None))
+    row.append((("ground truth", f"{crop.path.name}"), nearest(cut(truth), z)))
+    return row
+
+
+def measure(scorer: Scorer, photos: dict, crop: Crop | None):
+    """Every factor: ``(JSON results by factor, report sections, crop-image rows, progress)``."""
+    progress = Progress(len(scorer.nets) * len(photos))
+    results, sections, crop_rows = {}, [], []
+    for f, nets in scorer.nets.items():
+        active, per_photo, firsts, crop_outputs = evaluate_factor(scorer, f, photos, crop,
+                                                                  progress)
+        if crop is not None:
+            crop_rows.append(crop_row(scorer, f, active, crop, crop_outputs))
+        text, means = report_factor(f, nets, per_photo, firsts)
         sections.append(text)
         results[f] = {"means": means, "photos": per_photo, "first_call_seconds": firsts,
                       "networks": {m: {"spec": n.spec, "found": n.missing is None,
                                        "json": str(n.meta_path) if n.meta_path else None}
-                                   for m, n in nets[f].items()}}
+                                   for m, n in nets.items()}}
         for m in active[1:]:
-            nets[f][m].model = None
+            nets[m].model = None
+    return results, sections, crop_rows, progress
 
-    names = [p.name for p in photos]
+
+# --- the outputs --------------------------------------------------------------------------
+
+def print_tables(args, names: list[str], sections: list[str], load_start):
     print("## Super-resolution on held-out photos: bicubic, pixel loss, perceptual loss\n")
     print(f"Photos: {len(names)} from `{args.holdout.name}` ({', '.join(names)}), "
           + (f"resized to {args.size} px on the long side" if args.size else "at full size")
@@ -801,28 +826,56 @@ def main_body(argv) -> int:
     print("\n\n".join(sections))
     print()
     print(machine_line(tensorflow_info(), args.threads, load_start))
-    log(f"Total wall time {time.perf_counter() - t_all:.0f} s.")
 
-    if crops_rows:
-        sheet = compose_crops(crops_rows, crop_size * args.crop_zoom,
-                              max(11, min(16, crop_size * args.crop_zoom // 16)))
-        im.save_image(im.from_pil(sheet), args.crops)
-        log(f"{PROG}: wrote {args.crops} ({sheet.width}x{sheet.height} px: {crop_path.name}, "
-            f"region {crop_size}x{crop_size} px at ({crop_region[0]}, {crop_region[1]}))")
+
+def write_crops(args, crop: Crop, rows: list):
+    from keras_style import image as im
+
+    cell = crop.size * crop.zoom
+    sheet = compose_crops(rows, cell, max(11, min(16, cell // 16)))
+    im.save_image(im.from_pil(sheet), args.crops)
+    log(f"{PROG}: wrote {args.crops} ({sheet.width}x{sheet.height} px: {crop.path.name}, "
+        f"region {crop.size}x{crop.size} px at ({crop.origin[0]}, {crop.origin[1]}))")
+
+
+def write_results(args, names: list[str], crop: Crop | None, results: dict):
+    payload = {"size": args.size, "factors": list(results), "blur_sigma": args.blur_sigma,
+               "feature_layer": args.feature_layer, "shave": "factor",
+               "quantized_outputs": True, "photos": names,
+               "crop": None if crop is None else {"photo": crop.path.name,
+                                                  "origin": list(crop.origin),
+                                                  "size": crop.size},
+               "machine": cpu_description(), **tensorflow_info(),
+               "results": {f"x{f}": r for f, r in results.items()}}
+    write_json(PROG, args.json, json_safe(payload), allow_nan=False)
+
+
+# --- the run ------------------------------------------------------------------------------
+
+def main_body(argv) -> int:
+    args = build_parser().parse_args(argv)
+    factors = sorted(set(args.factors))
+    big = max(factors)
+    check_arguments(args, big)
+    nets = locate_networks(args, factors)  # every file found, every JSON checked
+    by_name = photo_index(args.photos)
+    candidates = holdout_photos(PROG, args.photos, args.holdout, by_name=by_name)
+    crop_path = given_crop_photo(args, by_name)
+    check_outputs(args, [args.holdout, *candidates] + ([crop_path] if crop_path else [])
+                  + network_files(nets))
+    photos = load_photos(PROG, candidates, args.size, *min_side(big), args.limit)
+    crop = None if args.no_crops else plan_crop(args, photos, crop_path, big)
+
+    load_start = os.getloadavg()
+    scorer = Scorer(setup_tensorflow(args.threads), args, nets, len(photos))
+    results, sections, crop_rows, progress = measure(scorer, photos, crop)
+    names = [p.name for p in photos]
+    print_tables(args, names, sections, load_start)
+    log(f"Total wall time {time.perf_counter() - progress.start:.0f} s.")
+    if crop is not None:
+        write_crops(args, crop, crop_rows)
     if args.json is not None:
-        from keras_style.files import atomic_path
-
-        payload = {"size": args.size, "factors": factors, "blur_sigma": args.blur_sigma,
-                   "feature_layer": args.feature_layer, "shave": "factor",
-                   "quantized_outputs": True, "photos": names,
-                   "crop": None if not crops_rows else {"photo": crop_path.name,
-                                                        "origin": list(crop_region),
-                                                        "size": crop_size},
-                   "machine": cpu_description(), **tensorflow_info(),
-                   "results": {f"x{f}": r for f, r in results.items()}}
-        with atomic_path(args.json) as tmp:
-            tmp.write_text(json.dumps(json_safe(payload), indent=1, allow_nan=False) + "\n")
-        log(f"{PROG}: wrote {args.json}")
+        write_results(args, names, crop, results)
     return 0
 
 

@@ -19,18 +19,13 @@ import os
 import sys
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+from keras_style.cli import Parser, formatter, positive_int, run
 
-from keras_style.cli import Parser, formatter, positive_int, run  # noqa: E402
-
-from _common import (add_held_out_arguments, fmt, holdout_photos, log,  # noqa: E402
-                     machine_line, markdown_table, mean, setup_tensorflow,
-                     structure_correlation, tensorflow_info)
-from yardstick import DEFAULT_STYLES, find_painting  # noqa: E402
+from _common import (STYLES, add_held_out_arguments, fmt, holdout_photos, log, mean,
+                     print_report, setup_tensorflow, structure_correlation)
+from yardstick import find_painting
 
 PROG = "python benchmarks/warm_start.py"
-REPO = Path(__file__).resolve().parents[1]
 INITS = ("content", "noise", "arbitrary")
 
 
@@ -40,14 +35,14 @@ def build_parser() -> Parser:
                            "result: loss curves, steps to quality, surviving structure.")
     p.add_argument("--styles", nargs="+", default=["starry_night"],
                    help="paintings: files, or names in --style-dir")
-    p.add_argument("--style-dir", type=Path, default=DEFAULT_STYLES,
+    p.add_argument("--style-dir", type=Path, default=STYLES,
                    help="folder of paintings given by name")
     p.add_argument("--steps", type=positive_int, default=100, help="L-BFGS iterations")
     p.add_argument("--report", type=positive_int, nargs="+", default=[5, 10, 25, 50, 100],
                    help="iterations at which the loss is printed")
     p.add_argument("--save-images", type=Path, default=None,
                    help="folder for the final images (PHOTO_PAINTING_INIT.png)")
-    add_held_out_arguments(p, REPO, limit=2, size=256)
+    add_held_out_arguments(p, limit=2, size=256)
     return p
 
 
@@ -78,14 +73,10 @@ def optimize(photo, painting, init, steps, size):
     return image, curve, seconds[0]
 
 
-def main_body(argv) -> int:
-    args = build_parser().parse_args(argv)
+def run_all(args, paintings, photos) -> dict:
+    """Every start on every photo and painting: ``{init: [(curve, structure, seconds)]}``."""
     from keras_style import image as im
 
-    paintings = [find_painting(s, args.style_dir) for s in args.styles]
-    photos = holdout_photos(PROG, args.photos, args.holdout, args.limit)
-    load_start = os.getloadavg()
-    setup_tensorflow(args.threads)
     results = {init: [] for init in INITS}
     for painting in paintings:
         for path in photos:
@@ -98,7 +89,10 @@ def main_body(argv) -> int:
                     im.save_image(image, args.save_images
                                   / f"{path.stem}_{painting.stem}_{init}.png")
                 log(f"{path.name} / {painting.stem} / {init}: {fmt(curve[-1])}")
-    report = [s for s in args.report if s <= args.steps]
+    return results
+
+
+def table_rows(results: dict, report: list[int]) -> list[list]:
     targets = [curve[-1] for curve, _, _ in results["content"]]
     rows = []
     for init, runs in results.items():
@@ -108,13 +102,23 @@ def main_body(argv) -> int:
                     + [fmt(mean(c[s - 1] for c, _, _ in runs)) for s in report]
                     + [fmt(mean(reached)) if len(reached) == len(reach) else "–",
                        fmt(mean(s for _, s, _ in runs)), fmt(mean(t for _, _, t in runs))])
-    print(f"Gatys L-BFGS, `tutorial` loss, {len(photos)} held-out photo(s) at {args.size} px, "
-          f"{', '.join(p.stem for p in paintings)}; total loss means over the runs:\n")
-    print(markdown_table(["start", "after 1 step", *(f"after {s}" for s in report),
-                          f"steps to the photo start's {args.steps}-step loss", "structure",
-                          "s"], rows))
-    print()
-    print(machine_line(tensorflow_info(), args.threads, load_start))
+    return rows
+
+
+def main_body(argv) -> int:
+    args = build_parser().parse_args(argv)
+    paintings = [find_painting(s, args.style_dir) for s in args.styles]
+    photos = holdout_photos(PROG, args.photos, args.holdout, args.limit)
+    load_start = os.getloadavg()
+    setup_tensorflow(args.threads)
+    results = run_all(args, paintings, photos)
+    report = [s for s in args.report if s <= args.steps]
+    print_report(f"Gatys L-BFGS, `tutorial` loss, {len(photos)} held-out photo(s) at "
+                 f"{args.size} px, {', '.join(p.stem for p in paintings)}; total loss means "
+                 "over the runs:",
+                 ["start", "after 1 step", *(f"after {s}" for s in report),
+                  f"steps to the photo start's {args.steps}-step loss", "structure", "s"],
+                 table_rows(results, report), args.threads, load_start)
     return 0
 
 

@@ -28,17 +28,13 @@ import os
 import sys
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "1")
+from keras_style.cli import Parser, UsageError, formatter, positive_int, run
 
-from keras_style.cli import Parser, UsageError, formatter, positive_int, run  # noqa: E402
-
-from _common import (add_held_out_arguments, fmt, holdout_photos, log,  # noqa: E402
-                     machine_line, markdown_table, mean, setup_tensorflow, tensorflow_info)
+from _common import (STYLES, add_held_out_arguments, fmt, holdout_photos, log, mean,
+                     print_report, setup_tensorflow)
 
 PROG = "python benchmarks/yardstick.py"
-REPO = Path(__file__).resolve().parents[1]
-DEFAULT_STYLES = REPO.parent / "shared" / "data" / "styles"
+DEFAULT_STYLES = STYLES  # arbitrary_quality.py imports it from here
 CONTENT_LAYER = "block2_conv2"
 STYLE_LAYERS = ("block1_conv2", "block2_conv2", "block3_conv3", "block4_conv3")
 COLUMNS = ("content", "style, global", "style, 2×2 tiles")
@@ -93,7 +89,7 @@ def build_parser() -> Parser:
                    help="folder of paintings for --style given by name")
     p.add_argument("--style-size", type=positive_int, default=256,
                    help="long side of the painting, px")
-    add_held_out_arguments(p, REPO)
+    add_held_out_arguments(p)
     return p
 
 
@@ -118,12 +114,10 @@ def main_body(argv) -> int:
         rows.append([label if model is None else f"`{label}`"]
                     + [fmt(mean(s[k] for s in scores)) for k in range(3)])
         log(f"{label}: done")
-    print(f"Common yardstick for `{painting_path.name}` (long side {args.style_size} px), "
-          f"{len(photos)} held-out photo(s) at {args.size} px "
-          f"({', '.join(images)}); unweighted terms, means over the photos:\n")
-    print(markdown_table(["network", *COLUMNS], rows))
-    print()
-    print(machine_line(tensorflow_info(), args.threads, load_start))
+    print_report(f"Common yardstick for `{painting_path.name}` (long side {args.style_size} "
+                 f"px), {len(photos)} held-out photo(s) at {args.size} px "
+                 f"({', '.join(images)}); unweighted terms, means over the photos:",
+                 ["network", *COLUMNS], rows, args.threads, load_start)
     return 0
 
 
