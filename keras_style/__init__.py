@@ -26,12 +26,12 @@ _EXPORTS = {
     "GatysOptimizer": "keras_style.gatys",
     "load_image": "keras_style.image",
     "save_image": "keras_style.image",
-    "PRESETS": "keras_style.losses",
+    "PRESETS": "keras_style.gatys",
     "LossConfig": "keras_style.losses",
     "PerceptualLoss": "keras_style.losses",
     "load_model": "keras_style.networks",
     "available_networks": "keras_style.networks",
-    "apply_network": "keras_style.networks",
+    "apply_network": "keras_style.tiling",
     "build_transformer": "keras_style.nets.johnson",
     "loss_network": "keras_style.vgg",
     "upscale_image": "keras_style.upscale",
@@ -44,8 +44,9 @@ __all__ = sorted(_EXPORTS)
 
 
 _SUBMODULES = {"cli", "data", "errors", "export", "fetch_vgg", "files", "finetune", "gatys",
-               "image", "layers", "losses", "nets", "networks", "notebook", "outputs",
-               "pretrained", "stylize", "train", "training", "upscale", "vgg", "vgg_weights"}
+               "exporting", "image", "layers", "losses", "nets", "networks", "notebook", "outputs",
+               "pretrained", "stylize", "tiling", "train", "training", "upscale", "vgg",
+               "vgg_weights"}
 
 
 def __getattr__(name):

@@ -22,7 +22,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_style import image as im
-from keras_style.losses import LossConfig, PerceptualLoss, get_preset
+from keras_style.losses import LossConfig, PerceptualLoss, equal_weights
 
 INITS = ("content", "noise", "style", "arbitrary")
 OPTIMIZERS = ("lbfgs", "adam")
@@ -63,6 +63,58 @@ def _initial_image(init, content: np.ndarray, styles: list[np.ndarray], seed: in
         rng = np.random.default_rng(seed)
         return rng.uniform(0.0, 1.0, size=content.shape).astype(np.float32)
     raise ValueError(f"init must be one of {', '.join(INITS)}, got {init!r}.")
+
+
+# --- the published settings ---------------------------------------------------------
+
+@dataclass(frozen=True)
+class Preset:
+    """Published settings for Gatys-style optimization: the loss plus how to optimize."""
+
+    name: str
+    loss: LossConfig
+    optimizer: str
+    size: int
+    init: str
+    steps: int
+    learning_rate: float = 0.02
+    beta_1: float = 0.9
+    epsilon: float = 1e-7
+    description: str = ""
+
+
+PRESETS = {
+    "gatys2016": Preset(
+        name="gatys2016",
+        loss=LossConfig(
+            content_layers={"block4_conv2": 1.0},
+            style_layers=equal_weights(f"block{i}_conv1" for i in range(1, 6)),
+            content_weight=1.0, style_weight=1e3, tv_weight=0.0,
+            reduction="gatys", gram_normalization="hw", pooling="avg"),
+        optimizer="lbfgs", size=512, init="noise", steps=500,
+        description="Gatys, Ecker & Bethge (CVPR 2016): style conv1_1..conv5_1 equally "
+                    "weighted, content conv4_2, average pooling, alpha/beta = 1e-3, L-BFGS, "
+                    "512 px, white-noise start."),
+    "tutorial": Preset(
+        name="tutorial",
+        loss=LossConfig(
+            content_layers={"block5_conv2": 1.0},
+            style_layers=equal_weights(f"block{i}_conv1" for i in range(1, 6)),
+            content_weight=1e4, style_weight=1e-2, tv_weight=30.0,
+            reduction="mean", gram_normalization="hw", pooling="max"),
+        optimizer="adam", size=512, init="content", steps=1000,
+        learning_rate=0.02, beta_1=0.99, epsilon=0.1,
+        description="The TensorFlow tutorial: content block5_conv2, style block1..5_conv1, "
+                    "style weight 1e-2, content weight 1e4, TV weight 30, Adam (lr 0.02, "
+                    "beta_1 0.99, epsilon 0.1), starting from the content image."),
+}
+
+
+def get_preset(name: str) -> Preset:
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise ValueError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}.") from None
 
 
 class GatysOptimizer:

@@ -65,7 +65,7 @@ class InstanceNormalization(keras.layers.Layer):
     it behaves the same in training and inference.
 
     Because the statistics are per image, cutting an image into tiles would normalize
-    each tile differently.  :func:`keras_style.networks.apply` therefore records the
+    each tile differently.  :func:`keras_style.tiling.apply` therefore records the
     whole image's statistics first (``record_statistics``) and then runs the tiles with
     them held fixed (``fixed_statistics``); both are run-time switches, not configuration.
     """

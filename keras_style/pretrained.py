@@ -8,7 +8,7 @@ one of 26 learned styles and their blends (``multistyle26``).
 >>> out = keras_style.multistyle_stylize("photo.jpg", "3:0.5,12:0.5")        # two of the 26
 
 Photos run at full resolution (up to ``size`` on the long side) through
-:func:`keras_style.networks.apply`: large ones in tiles, every tile normalized with the
+:func:`keras_style.tiling.apply`: large ones in tiles, every tile normalized with the
 whole image's statistics, so the result is the whole-image result without its memory.
 Paintings are read at 256 px (centre square), the size the style predictor was trained at.
 """

@@ -186,7 +186,7 @@ def _plan_outputs(cfg: StylizeConfig, contents: list[Path], tag: str) -> list[Pa
 
 
 def _preset(cfg: StylizeConfig):
-    from keras_style.losses import get_preset
+    from keras_style.gatys import get_preset
 
     try:
         return get_preset(cfg.preset)
@@ -376,7 +376,7 @@ def _with_network(cfg, model_name, contents, outputs) -> int:
 def _with_optimization(cfg, contents, styles, outputs) -> int:
     from keras_style import image as im
     from keras_style.gatys import style_transfer
-    from keras_style.losses import get_preset
+    from keras_style.gatys import get_preset
     from keras_style.vgg import loss_network
 
     try:

@@ -3,7 +3,7 @@
     python -m keras_style.upscale photo.jpg --model sr_x4            # writes photo_x4.png
     python -m keras_style.upscale small/ --model runs/my_sr -o big/
 
-Large images are processed in tiles (see :func:`keras_style.networks.apply`), so memory
+Large images are processed in tiles (see :func:`keras_style.tiling.apply`), so memory
 stays bounded.  From Python: ``keras_style.upscale_image(image, "sr_x4")``.
 """
 
