@@ -56,10 +56,18 @@ TERMS = ("content", "style", "tv", "total")
 # --- inputs -------------------------------------------------------------------------------
 
 def loss_config_from_metadata(meta: dict, source: str):
-    """The network's training loss, exactly as ``train.py`` built it, from its JSON."""
+    """The network's training loss, exactly as ``train.py`` built it, from its JSON: the
+    serialized ``loss_config`` networks record since 2026-12-01, else rebuilt from the older
+    ``loss`` / ``hyperparameters`` entries."""
     from keras_style.losses import LossConfig, equal_weights
 
     loss, hp = meta.get("loss"), meta.get("hyperparameters")
+    if isinstance(meta.get("loss_config"), dict) and (loss or {}).get("kind") != "pixel":
+        try:
+            return LossConfig.from_dict(meta["loss_config"])
+        except (TypeError, ValueError) as exc:
+            raise UsageError(f"{source}: its loss_config does not describe a loss ({exc}).") \
+                from None
     if not isinstance(loss, dict) or not isinstance(hp, dict):
         raise UsageError(f"{source}: the network JSON has no \"loss\" / \"hyperparameters\" "
                          "entries, so its training loss cannot be rebuilt.")
