@@ -77,7 +77,7 @@ def _magenta_start(name: str, arg: str, style_image):
 def _trained_start(spec: str):
     """``(model, record)`` continuing a trained network (a name or a path prefix)."""
     from keras_style.errors import WeightsError
-    from keras_style.nets import build_network, family_of
+    from keras_style.nets import family_of
     from keras_style.networks import load_model
 
     try:
@@ -89,11 +89,9 @@ def _trained_start(spec: str):
         raise UsageError(f"--init {spec}: a {meta.get('task')} network of family {family} "
                          "cannot start a one-style network; use arbitrary, multistyle26:N or "
                          "a trained style network.")
-    model = build_network({**meta, "name": "finetuned"})
-    model.set_weights(trained.get_weights())
     record = {"network": spec, "steps": meta.get("steps"), "style_image": meta.get("style_image"),
               "init": meta.get("init")}
-    return model, family, meta["architecture"], meta.get("architecture_name"), record
+    return trained, family, meta["architecture"], meta.get("architecture_name"), record
 
 
 def initial_network(spec: str, style_image, trainable: str = "all"):

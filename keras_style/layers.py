@@ -88,16 +88,20 @@ class InstanceNormalization(keras.layers.Layer):
         self.beta = (self.add_weight(shape=(channels,), initializer="zeros", name="beta")
                      if self.center else None)
 
-    def normalize(self, x):
-        """``(x - mean) / sqrt(var + epsilon)`` in float32, with the statistics of ``x`` (or
-        the fixed ones, when tiling), recording them when asked."""
-        x = ops.cast(x, "float32")
+    def statistics(self, x):
+        """Per-image, per-channel ``(mean, var)`` of float32 ``x`` (or the fixed ones, when
+        tiling), recording them when asked."""
         if self.fixed_statistics is not None:
-            mean, var = self.fixed_statistics
-        else:
-            mean, var = ops.moments(x, axes=(1, 2), keepdims=True)
-            if self.record_statistics:
-                self.recorded_statistics = (mean, var)
+            return self.fixed_statistics
+        mean, var = ops.moments(x, axes=(1, 2), keepdims=True)
+        if self.record_statistics:
+            self.recorded_statistics = (mean, var)
+        return mean, var
+
+    def normalize(self, x):
+        """``(x - mean) / sqrt(var + epsilon)`` in float32, with :meth:`statistics`."""
+        x = ops.cast(x, "float32")
+        mean, var = self.statistics(x)
         return (x - mean) * ops.rsqrt(var + self.epsilon)
 
     def call(self, inputs):
@@ -148,12 +152,7 @@ class ConditionalInstanceNormalization(InstanceNormalization):
     def call(self, inputs):
         x, scale, shift = inputs
         v = ops.cast(x, "float32")
-        if self.fixed_statistics is not None:
-            mean, var = self.fixed_statistics
-        else:
-            mean, var = ops.moments(v, axes=(1, 2), keepdims=True)
-            if self.record_statistics:
-                self.recorded_statistics = (mean, var)
+        mean, var = self.statistics(v)
         # folded into one multiply-add per pixel: a = scale / sqrt(var + eps),
         # b = shift - mean * a (the unfolded form made four full-size passes)
         a = ops.cast(scale, "float32")[:, None, None, :] * ops.rsqrt(var + self.epsilon)
@@ -295,22 +294,30 @@ class ResidualBlock(keras.layers.Layer):
 
 @_register
 class UpsampleConv2D(keras.layers.Layer):
-    """Nearest-neighbour upsampling followed by a reflection-padded convolution.
+    """Upsampling (nearest-neighbour or bilinear) followed by a reflection-padded convolution.
 
     A transposed convolution whose kernel size is not divisible by its stride paints a
     checkerboard: output pixels receive unequal numbers of kernel taps (Odena et al.,
     "Deconvolution and Checkerboard Artifacts", 2016).  Upsampling first and then
-    convolving gives every output pixel the same number of taps, so the pattern never
-    appears.  The output has ``upsample`` times the input's height and width.
+    convolving gives every output pixel the same number of taps, so that pattern never
+    appears.  Nearest-neighbour upsampling still makes blocks of ``upsample × upsample``
+    equal pixels, which a trained 3×3 convolution can turn into a faint pattern of the
+    block period; ``interpolation="bilinear"`` (half-pixel centres, edges clamped) enlarges
+    without blocks.  The output has ``upsample`` times the input's height and width.
     """
 
-    def __init__(self, filters, kernel_size=3, upsample=2, activation=None, **kwargs):
+    def __init__(self, filters, kernel_size=3, upsample=2, activation=None,
+                 interpolation="nearest", **kwargs):
         super().__init__(**kwargs)
         if int(kernel_size) % 2 == 0:
             raise ValueError(f"UpsampleConv2D needs an odd kernel_size, got {kernel_size}.")
+        if interpolation not in ("nearest", "bilinear"):
+            raise ValueError(f"interpolation must be 'nearest' or 'bilinear', got "
+                             f"{interpolation!r}.")
         self.filters = int(filters)
         self.kernel_size = int(kernel_size)
         self.upsample = int(upsample)
+        self.interpolation = interpolation
         self.activation = keras.activations.get(activation)
         self.pad = ReflectionPadding2D(self.kernel_size // 2, name="pad")
         self.conv = keras.layers.Conv2D(self.filters, self.kernel_size, name="conv")
@@ -322,7 +329,11 @@ class UpsampleConv2D(keras.layers.Layer):
 
     def call(self, inputs):
         x = inputs
-        if self.upsample > 1:
+        if self.upsample > 1 and self.interpolation == "bilinear":
+            shape = ops.shape(x)
+            x = ops.image.resize(x, (shape[1] * self.upsample, shape[2] * self.upsample),
+                                 interpolation="bilinear", antialias=False)
+        elif self.upsample > 1:
             x = ops.repeat(ops.repeat(x, self.upsample, axis=1), self.upsample, axis=2)
         return self.activation(self.conv(self.pad(x)))
 
@@ -334,6 +345,7 @@ class UpsampleConv2D(keras.layers.Layer):
     def get_config(self):
         return {**super().get_config(), "filters": self.filters,
                 "kernel_size": self.kernel_size, "upsample": self.upsample,
+                "interpolation": self.interpolation,
                 "activation": keras.activations.serialize(self.activation)}
 
 

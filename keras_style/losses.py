@@ -84,6 +84,20 @@ def tiled_style_loss(features, target_gram, tiles: int, normalization: str = "hw
     return total / float(tiles * tiles)
 
 
+def laplacian_map(images, pool: int = 4):
+    """The structure a Laplacian loss keeps (Li et al., "Laplacian-Steered Neural Style
+    Transfer", 2017): ``images`` (``(B, H, W, 3)`` in ``[0, 1]``) averaged over ``pool × pool``
+    blocks, then filtered per channel with the 3×3 Laplacian ``[[0, 1, 0], [1, -4, 1],
+    [0, 1, 0]]`` (valid positions only).  Strokes and fine texture average out in the
+    pooling; the edges of the photo's layout remain."""
+    x = ops.cast(images, "float32")
+    if pool > 1:
+        x = ops.average_pool(x, pool, strides=pool, padding="valid")
+    centre = x[:, 1:-1, 1:-1, :]
+    return (x[:, :-2, 1:-1, :] + x[:, 2:, 1:-1, :] + x[:, 1:-1, :-2, :] + x[:, 1:-1, 2:, :]
+            - 4.0 * centre)
+
+
 def total_variation_loss(images):
     """Sum of ``|x[i+1, j] - x[i, j]| + |x[i, j+1] - x[i, j]|`` per image, batch mean."""
     x = ops.cast(images, "float32")
@@ -98,7 +112,10 @@ class LossConfig:
 
     ``content_layers`` and ``style_layers`` map VGG19 layer names to per-layer weights;
     the total is ``content_weight * sum_l w_l * content_l + style_weight * sum_l w_l *
-    style_l + tv_weight * tv``.
+    style_l + tv_weight * tv``, plus two optional terms that compare pixels rather than VGG
+    features: ``laplacian_weight`` times the mean squared difference of the photo's and the
+    result's :func:`laplacian_map` (``laplacian_pool``-px blocks), and ``pixel_weight`` times
+    their per-pixel mean squared difference.
     """
 
     content_layers: dict = field(default_factory=lambda: {"block5_conv2": 1.0})
@@ -111,11 +128,18 @@ class LossConfig:
     gram_normalization: str = "hw"
     pooling: str = "max"
     style_tiles: int = 1
+    laplacian_weight: float = 0.0
+    laplacian_pool: int = 4
+    pixel_weight: float = 0.0
 
     def __post_init__(self):
         if self.reduction not in REDUCTIONS:
             raise ValueError(f"reduction must be one of {REDUCTIONS}, got {self.reduction!r}.")
-        for name in ("content_weight", "style_weight", "tv_weight"):
+        if not isinstance(self.laplacian_pool, int) or self.laplacian_pool < 1:
+            raise ValueError(f"laplacian_pool must be a positive integer, got "
+                             f"{self.laplacian_pool!r}.")
+        for name in ("content_weight", "style_weight", "tv_weight", "laplacian_weight",
+                     "pixel_weight"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must not be negative.")
         if not isinstance(self.style_tiles, int) or self.style_tiles < 1:
@@ -210,18 +234,28 @@ class PerceptualLoss:
         return targets
 
     def content_targets(self, images):
-        if self._content_network is None:
-            return {}
+        """What the result is compared with: the photos' content-layer activations, and
+        (when their weights are not zero) the photos' :func:`laplacian_map` under
+        ``"laplacian"`` and the photos themselves under ``"pixels"``."""
+        cfg = self.config
         images = ops.convert_to_tensor(images, "float32")
         if len(images.shape) == 3:
             images = images[None]
-        return self._content_network(images, training=False)
+        targets = {}
+        if self._content_network is not None:
+            targets.update(self._content_network(images, training=False))
+        if cfg.laplacian_weight:
+            targets["laplacian"] = laplacian_map(images, cfg.laplacian_pool)
+        if cfg.pixel_weight:
+            targets["pixels"] = images
+        return targets
 
     def __call__(self, generated, content_targets, style_targets, features=None):
         """Loss terms for ``generated`` (``(B, H, W, 3)`` in ``[0, 1]``).
 
         Returns a dict of scalar float32 tensors: ``total`` and the *weighted* terms
-        ``content``, ``style`` and ``tv`` that add up to it.
+        ``content``, ``style`` and ``tv`` (and ``laplacian``, ``pixel`` when their weights
+        are not zero) that add up to it.
         """
         cfg = self.config
         feats = self.features(generated) if features is None else features
@@ -236,7 +270,14 @@ class PerceptualLoss:
         terms = {"content": cfg.content_weight * content, "style": cfg.style_weight * style}
         terms["tv"] = (cfg.tv_weight * total_variation_loss(generated) if cfg.tv_weight
                        else ops.convert_to_tensor(0.0))
-        terms["total"] = terms["content"] + terms["style"] + terms["tv"]
+        if cfg.laplacian_weight:
+            diff = laplacian_map(generated, cfg.laplacian_pool) - content_targets["laplacian"]
+            terms["laplacian"] = cfg.laplacian_weight * ops.mean(ops.square(diff))
+        if cfg.pixel_weight:
+            diff = ops.cast(generated, "float32") - content_targets["pixels"]
+            terms["pixel"] = cfg.pixel_weight * ops.mean(ops.square(diff))
+        terms["total"] = sum((v for k, v in terms.items() if k != "total"),
+                             ops.convert_to_tensor(0.0))
         return terms
 
 

@@ -38,6 +38,9 @@ GATYS_ONLY = {"steps": None, "optimizer": None, "preset": "tutorial", "init": No
               "style_tiles": None, "style_scale": 1.0, "lr": None, "seed": 0, "save_every": 0}
 
 
+DEFAULT_TILE = 1024  # px: networks run images up to this size in one piece
+
+
 @dataclass(frozen=True)
 class StylizeConfig:
     content: tuple
@@ -63,7 +66,7 @@ class StylizeConfig:
     preserve_color: str | None = None
     seed: int = 0
     save_every: int = 0
-    tile: int = 1024
+    tile: int = DEFAULT_TILE
     progress: bool = True
     overwrite: bool = False
 
@@ -137,7 +140,7 @@ def build_parser() -> Parser:
     p.add_argument("--seed", type=int, default=0, help="random seed (noise start)")
     p.add_argument("--save-every", type=non_negative_int, default=0,
                    help="also save the image every N steps (0: never)")
-    p.add_argument("--tile", type=positive_int, default=1024,
+    p.add_argument("--tile", type=positive_int, default=DEFAULT_TILE,
                    help="networks (arbitrary, multistyle, --model): tile size for large "
                         "images, px")
     p.add_argument("--no-progress", dest="progress", action="store_false",
@@ -240,6 +243,9 @@ def _method(cfg: StylizeConfig, demo: bool) -> str | None:
         if cfg.strength != 1.0:
             raise UsageError("--strength belongs to --method arbitrary or multistyle; with "
                              "gatys, weigh the style with --style-weight.")
+        if cfg.tile != DEFAULT_TILE:
+            raise UsageError("--tile belongs to the networks (arbitrary, multistyle, --model); "
+                             "--method gatys optimizes the whole image at --size.")
         return method
     given = [f"--{k.replace('_', '-')}" for k, unset in GATYS_ONLY.items()
              if getattr(cfg, k) != unset]

@@ -20,8 +20,9 @@ from pathlib import Path
 from keras_style.cli import (Parser, UsageError, formatter,  # noqa: F401 (UsageError re-exported)
                              non_negative_float, positive_float, positive_int, run)
 from keras_style.training import (DISTRIBUTE, JOHNSON_CONTENT_LAYERS,  # noqa: F401 (re-exported)
-                                  JOHNSON_STYLE_LAYERS, PROG, SR_LR, STYLE_LR, STYLE_TV, TASKS,
-                                  TRAINABLE, TrainConfig, check_resume, fit, run_identity)
+                                  JOHNSON_STYLE_LAYERS, PROG, SR_LR, SR_UPSAMPLINGS, STYLE_LR,
+                                  STYLE_TV, TASKS, TRAINABLE, TrainConfig, check_resume, fit,
+                                  run_identity)
 
 
 def build_parser() -> Parser:
@@ -35,10 +36,10 @@ def build_parser() -> Parser:
     p.add_argument("--style", default=None, help="the style image (a painting; --task style)")
     p.add_argument("--factor", type=int, choices=(2, 4, 8), default=d.factor,
                    help="super-resolution: upscaling factor")
-    p.add_argument("--sr-upsampling", choices=("nearest", "shuffle", "transpose"),
-                   default=d.sr_upsampling,
-                   help="super-resolution: the x2 upsampling stages: nearest-upsample + conv, "
-                        "sub-pixel conv (pixel shuffle, ICNR-initialized), or transposed conv")
+    p.add_argument("--sr-upsampling", choices=SR_UPSAMPLINGS, default=d.sr_upsampling,
+                   help="super-resolution: the x2 upsampling stages: nearest- or "
+                        "bilinear-upsample + conv, sub-pixel conv (pixel shuffle, "
+                        "ICNR-initialized), or transposed conv")
     p.add_argument("--pixel-loss", action="store_true",
                    help="super-resolution: train on the per-pixel MSE instead of the feature "
                         "reconstruction loss (the paper's baseline)")
@@ -65,6 +66,14 @@ def build_parser() -> Parser:
                    help="VGG19 layers for the content loss")
     p.add_argument("--style-layers", nargs="+", default=list(d.style_layers),
                    help="VGG19 layers for the style loss (equally weighted)")
+    p.add_argument("--laplacian-weight", type=non_negative_float, default=d.laplacian_weight,
+                   help="weight of a Laplacian loss (Li et al. 2017): the mean squared "
+                        "difference of the photo's and the result's Laplacian after 4x4 "
+                        "average pooling, which keeps the photo's layout of edges while the "
+                        "VGG losses repaint its texture (0: off)")
+    p.add_argument("--pixel-weight", type=non_negative_float, default=d.pixel_weight,
+                   help="weight of a per-pixel mean squared error added to the perceptual "
+                        "loss (super-resolution: anchors colours and PSNR; 0: off)")
     p.add_argument("--style-tiles", type=positive_int, default=d.style_tiles,
                    help="compare the Gram matrices of an N x N grid of tiles of each style "
                         "layer with the painting's, instead of one Gram matrix per image: "

@@ -17,7 +17,7 @@ import math
 import signal
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 
 from keras_style.errors import UsageError
@@ -35,6 +35,7 @@ STYLE_LR, STYLE_TV = 1e-3, 1e-2
 SR_LR, SR_TV = 1e-4, 0.0
 TRAINABLE = ("all", "norms")
 DISTRIBUTE = ("default", "mirrored")
+SR_UPSAMPLINGS = ("nearest", "bilinear", "shuffle", "transpose")  # nets.superres checks the same
 
 
 def _flag(name: str) -> str:
@@ -66,6 +67,8 @@ class TrainConfig:
     content_layers: tuple = JOHNSON_CONTENT_LAYERS
     style_layers: tuple = JOHNSON_STYLE_LAYERS
     style_tiles: int = 1
+    laplacian_weight: float = 0.0
+    pixel_weight: float = 0.0
     arch: str = "johnson"
     init: str | None = None
     trainable: str = "all"
@@ -99,7 +102,8 @@ class TrainConfig:
             if int(getattr(self, name)) < 1:
                 raise UsageError(f"{_flag(name)} must be a positive integer, got "
                                  f"{getattr(self, name)}.")
-        for name in ("lr", "content_weight", "style_weight", "tv_weight", "blur_sigma"):
+        for name in ("lr", "content_weight", "style_weight", "tv_weight", "blur_sigma",
+                     "laplacian_weight", "pixel_weight"):
             if not getattr(self, name) >= 0:
                 raise UsageError(f"{_flag(name)} must not be negative, got "
                                  f"{getattr(self, name)}.")
@@ -126,15 +130,15 @@ class TrainConfig:
                           style_layers={} if sr else equal_weights(self.style_layers),
                           content_weight=self.content_weight, style_weight=self.style_weight,
                           tv_weight=self.tv_weight, reduction="mean", gram_normalization="chw",
-                          pooling="max", style_tiles=self.style_tiles)
+                          pooling="max", style_tiles=self.style_tiles,
+                          laplacian_weight=self.laplacian_weight,
+                          pixel_weight=self.pixel_weight)
 
 
 # What a run may change when it resumes: where it writes, how long it runs, how it logs and
 # which hardware it uses. Every other TrainConfig field defines the training itself.
 RESUMABLE_CHANGES = ("out", "steps", "checkpoint_dir", "checkpoint_every", "resume", "log_dir",
                      "log_every", "sample_every", "device", "distribute", "threads", "progress")
-# settings that did not exist when older checkpoints were written, with the value they had
-RESUME_DEFAULTS = {"sr_upsampling": "nearest", "init": None, "trainable": "all"}
 
 
 def run_identity(cfg: TrainConfig) -> dict:
@@ -157,8 +161,11 @@ def check_resume(cfg: TrainConfig, ckpt_dir: Path) -> dict:
     saved = previous.get("config")
     if saved is None:  # written before runs recorded their settings
         return previous
-    saved = {**RESUME_DEFAULTS, **saved}
+    # a setting that did not exist when the checkpoint was written had its default value
+    defaults = {f.name: list(f.default) if isinstance(f.default, tuple) else f.default
+                for f in fields(TrainConfig) if f.default is not MISSING}
     now = run_identity(cfg)
+    saved = {**{k: defaults[k] for k in now if k in defaults}, **saved}
     changed = [k for k in sorted(set(saved) | set(now)) if saved.get(k) != now.get(k)]
     if changed:
         flags = ", ".join(f"--{k.replace('_', '-')} (was {saved.get(k)!r}, now {now.get(k)!r})"

@@ -124,6 +124,16 @@ def load_benchmark():
 
 
 @pytest.fixture
+def photos(tmp_path, asset_image):
+    """A training-photo folder: three overlapping 200×200 crops of the bundled photo."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for i in range(3):
+        asset_image.crop((i * 60, 0, i * 60 + 200, 200)).save(folder / f"p{i}.jpg")
+    return folder
+
+
+@pytest.fixture
 def held_out_photos(tmp_path, asset_image):
     """``held_out_photos(names)``: a photo folder with one 96×64 crop of the bundled photo per
     name, and a holdout file listing them, as the benchmark scripts expect."""

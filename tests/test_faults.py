@@ -315,6 +315,8 @@ CASES = [
     Case("stylize-style-tiles-50-on-64-px", S,
          ("photo.png", *ART, "--method", "gatys", "--size", "64", "--style-tiles", "50"), 2,
          ("--style-tiles 50", "at most 3")),
+    Case("stylize-gatys-with-tile", S,
+         ("photo.png", *ART, "--method", "gatys", "--tile", "512"), 2, ("--tile", "gatys")),
     Case("stylize-model-and-method", S, ("photo.png", *NET, "--method", "gatys"), 2,
          ("--method", "--model")),
     # --- stylize: writes that fail, and writes that succeed ---------------------------------

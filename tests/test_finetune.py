@@ -12,18 +12,6 @@ from keras_style.stylize import ASSETS
 STYLE = ASSETS / "starry_night.jpg"
 
 
-@pytest.fixture
-def photos(tmp_path):
-    from PIL import Image
-
-    folder = tmp_path / "photos"
-    folder.mkdir()
-    with Image.open(ASSETS / "colosseum.jpg") as img:
-        for i in range(3):
-            img.crop((i * 60, 0, i * 60 + 200, 200)).save(folder / f"p{i}.jpg")
-    return folder
-
-
 def test_init_arbitrary_starts_as_the_arbitrary_network():
     from keras_style import pretrained as pt
     from keras_style.finetune import initial_network

@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from keras_style.layers import (CropLike, GramMatrix, HalvesConv2D, InstanceNormalization,
                                 LinearPixels, PadToMultiple, ReflectionPadding2D, ResidualBlock,
@@ -281,6 +282,26 @@ def test_upsample_conv_is_nearest_upsample_then_conv():
     up = np.repeat(np.repeat(x, 2, axis=1), 2, axis=2)
     ref = np.asarray(layer.conv(np.pad(up, [(0, 0), (1, 1), (1, 1), (0, 0)], mode="reflect")))
     np.testing.assert_allclose(y, ref, rtol=1e-5, atol=1e-6)
+
+
+def test_upsample_conv_bilinear_is_bilinear_resize_then_conv():
+    layer = UpsampleConv2D(2, kernel_size=3, upsample=2, interpolation="bilinear")
+    x = rand(1, 5, 6, 3)
+    y = np.asarray(layer(x))
+    assert y.shape == (1, 10, 12, 2)
+    # half-pixel centres: output pixel 1 of a doubled row is 3/4 of input 0 and 1/4 of input 1
+    up = np.asarray(tf.image.resize(x, (10, 12), method="bilinear"))
+    np.testing.assert_allclose(up[0, 1, 1], 0.75 * (0.75 * x[0, 0, 0] + 0.25 * x[0, 0, 1])
+                               + 0.25 * (0.75 * x[0, 1, 0] + 0.25 * x[0, 1, 1]), rtol=1e-5)
+    ref = np.asarray(layer.conv(np.pad(up, [(0, 0), (1, 1), (1, 1), (0, 0)], mode="reflect")))
+    np.testing.assert_allclose(y, ref, rtol=1e-5, atol=1e-6)
+    # no blocks: unlike nearest-neighbour, the enlarged map is not constant on 2x2 blocks
+    nearest = UpsampleConv2D(2, kernel_size=3, upsample=2)
+    assert not np.allclose(up[0, 0::2, 0::2], up[0, 1::2, 1::2])
+    clone = UpsampleConv2D.from_config(layer.get_config())
+    assert clone.interpolation == "bilinear" and nearest.interpolation == "nearest"
+    with pytest.raises(ValueError, match="interpolation"):
+        UpsampleConv2D(2, interpolation="bicubic")
 
 
 # --- GramMatrix ---------------------------------------------------------------------

@@ -5,8 +5,8 @@ import pytest
 
 from keras_style.layers import gram_matrix
 from keras_style.losses import (PRESETS, LossConfig, PerceptualLoss, content_loss,
-                                equal_weights, get_preset, style_loss, tiled_style_loss,
-                                total_variation_loss)
+                                equal_weights, get_preset, laplacian_map, style_loss,
+                                tiled_style_loss, total_variation_loss)
 from keras_style.vgg import loss_network
 
 RNG = np.random.default_rng(7)
@@ -266,6 +266,49 @@ def test_perceptual_loss_without_tv_weight(small_loss):
     terms = loss(image, loss.content_targets(image), loss.style_targets(rand(32, 32, 3)))
     assert scalar(terms["tv"]) == 0.0
     assert scalar(terms["total"]) == pytest.approx(scalar(terms["style"]), rel=1e-6)
+
+
+def test_laplacian_map_matches_numpy_and_ignores_what_pooling_averages():
+    x = rand(2, 20, 24, 3)
+    got = np.asarray(laplacian_map(x, pool=4))
+    pooled = x.reshape(2, 5, 4, 6, 4, 3).mean(axis=(2, 4))
+    ref = (pooled[:, :-2, 1:-1] + pooled[:, 2:, 1:-1] + pooled[:, 1:-1, :-2]
+           + pooled[:, 1:-1, 2:] - 4 * pooled[:, 1:-1, 1:-1])
+    assert got.shape == (2, 3, 4, 3)
+    np.testing.assert_allclose(got, ref, rtol=1e-5, atol=1e-6)
+    # a linear ramp has no Laplacian; a pattern finer than the pool leaves none either
+    ramp = np.broadcast_to(np.linspace(0, 1, 24, dtype="float32")[None, None, :, None],
+                           (1, 20, 24, 3))
+    assert np.abs(np.asarray(laplacian_map(ramp, pool=1))).max() < 1e-5
+    checker = (np.indices((20, 24)).sum(axis=0) % 2).astype("float32")[None, :, :, None]
+    assert np.abs(np.asarray(laplacian_map(np.repeat(checker, 3, -1), pool=4))).max() < 1e-6
+    # but moving an edge does change it
+    step = np.zeros((1, 20, 24, 3), "float32")
+    step[:, :, 12:] = 1
+    moved = np.roll(step, 4, axis=2)
+    assert np.abs(np.asarray(laplacian_map(step)) - np.asarray(laplacian_map(moved))).max() > 0.1
+
+
+def test_laplacian_and_pixel_terms_are_weighted_mses_added_to_the_total(small_loss):
+    cfg = SMALL.replace(laplacian_weight=7.0, pixel_weight=3.0)
+    loss = PerceptualLoss(cfg, network=small_loss.network)
+    photo, generated, style = rand(2, 32, 40, 3), rand(2, 32, 40, 3), rand(32, 32, 3)
+    targets = loss.content_targets(photo)
+    assert set(targets) == {"block2_conv2", "laplacian", "pixels"}
+    terms = {k: scalar(v) for k, v in loss(generated, targets, loss.style_targets(style)).items()}
+    lap = np.asarray(laplacian_map(generated)) - np.asarray(laplacian_map(photo))
+    assert terms["laplacian"] == pytest.approx(7.0 * np.mean(lap ** 2), rel=1e-5)
+    assert terms["pixel"] == pytest.approx(3.0 * np.mean((generated - photo) ** 2), rel=1e-5)
+    assert terms["total"] == pytest.approx(sum(v for k, v in terms.items() if k != "total"),
+                                           rel=1e-6)
+    # off by default: the terms are absent, not zero, and so are their targets
+    assert "laplacian" not in small_loss(generated, small_loss.content_targets(photo),
+                                         small_loss.style_targets(style))
+    assert LossConfig.from_dict(cfg.to_dict()) == cfg
+    with pytest.raises(ValueError, match="laplacian_weight"):
+        LossConfig(laplacian_weight=-1.0)
+    with pytest.raises(ValueError, match="laplacian_pool"):
+        LossConfig(laplacian_pool=0)
 
 
 # --- presets ------------------------------------------------------------------------

@@ -129,13 +129,16 @@ def test_sr_upsampling_flag_is_part_of_the_run_identity(tmp_path):
     ckpt.mkdir()
     # a checkpoint written before the flag existed was a nearest run: it resumes as one ...
     old = train.run_identity(train.parse_config(base))
-    del old["sr_upsampling"]
+    for later in ("sr_upsampling", "laplacian_weight", "pixel_weight"):
+        del old[later]
     (ckpt / "progress.json").write_text(json.dumps({"step": 5, "config": old}))
     nearest = train.parse_config(base + ["--checkpoint-dir", str(ckpt)])
     assert train.check_resume(nearest, ckpt)["step"] == 5
-    # ... and refuses to continue as a shuffle network
+    # ... and refuses to continue as a shuffle network, or with a loss term it did not have
     with pytest.raises(UsageError, match="--sr-upsampling"):
         train.check_resume(train.parse_config(base + ["--sr-upsampling", "shuffle"]), ckpt)
+    with pytest.raises(UsageError, match="--pixel-weight .was 0.0, now 0.5"):
+        train.check_resume(train.parse_config(base + ["--pixel-weight", "0.5"]), ckpt)
     (ckpt / "progress.json").write_text(json.dumps({"step": 5,
                                                     "config": train.run_identity(shuffle)}))
     assert train.check_resume(shuffle, ckpt)["step"] == 5
@@ -291,3 +294,25 @@ def test_default_tile_keeps_output_tiles_near_1024_px():
     for factor in (2, 4, 8):
         tile = default_tile(factor)
         assert tile * factor <= TILE_OUTPUT and tile > 2 * MARGIN  # apply() needs the latter
+
+
+def test_committed_training_state_resumes_with_its_documented_command():
+    """Every run in weights/training/ must stay resumable as the README says, whatever
+    settings the trainer has gained since the checkpoint was written."""
+    import re
+    import shlex
+
+    root = Path(__file__).resolve().parents[1]
+    readme = (root / "weights" / "training" / "README.md").read_text()
+    commands = [" ".join(block.replace("\\\n", " ").split())
+                for block in re.findall(r"```bash\n(.*?)```", readme, re.S)]
+    states = sorted(p.parent for p in (root / "weights" / "training").glob("*/progress.json"))
+    assert states, "no committed training state to check"
+    for state in states:
+        relative = state.relative_to(root).as_posix()
+        command = next((c for c in commands if f"--checkpoint-dir {relative}" in c), None)
+        assert command is not None, f"weights/training/README.md has no command for {relative}"
+        argv = shlex.split(command.split("keras_style.train", 1)[1])
+        cfg = train.parse_config(argv)
+        assert cfg.resume
+        assert train.check_resume(cfg, root / relative)["step"] > 0

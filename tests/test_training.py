@@ -16,18 +16,6 @@ from keras_style.training import TrainConfig
 STYLE = ASSETS / "starry_night.jpg"
 
 
-@pytest.fixture
-def photos(tmp_path):
-    from PIL import Image
-
-    folder = tmp_path / "photos"
-    folder.mkdir()
-    with Image.open(ASSETS / "colosseum.jpg") as img:
-        for i in range(3):
-            img.crop((i * 60, 0, i * 60 + 200, 200)).save(folder / f"p{i}.jpg")
-    return folder
-
-
 def test_python_api_gets_the_task_defaults():
     """The task's defaults come from the config itself, not only from the CLI (the Python
     API once kept the style learning rate and TV weight for super-resolution)."""

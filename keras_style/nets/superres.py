@@ -13,7 +13,7 @@ from keras_style.layers import (HalvesConv2D, LinearPixels, ReflectionPadding2D,
                                 ResizeBy, ScaledTanh, UpsampleConv2D, make_normalization)
 
 SR_FACTORS = (2, 4, 8)
-SR_UPSAMPLINGS = ("nearest", "shuffle", "transpose")
+SR_UPSAMPLINGS = ("nearest", "bilinear", "shuffle", "transpose")
 
 
 @keras.saving.register_keras_serializable(package="keras_style")
@@ -77,7 +77,8 @@ def build_super_resolution(factor: int = 4, width: int = 64, residual_blocks: in
 
     A 9×9 convolution, ``residual_blocks`` same-size residual blocks at the low resolution,
     ``log2(factor)`` ×2 upsampling stages, then a 9×9 convolution to RGB.  The stages are
-    nearest-upsample + conv by default (:class:`~keras_style.layers.UpsampleConv2D`), the
+    nearest-upsample + conv by default (:class:`~keras_style.layers.UpsampleConv2D`),
+    bilinear-upsample + conv (resize-convolution) with ``upsampling="bilinear"``, the
     paper's fractionally-strided convolutions with ``upsampling="transpose"``, or sub-pixel
     convolutions with ICNR initialization with ``upsampling="shuffle"``
     (:class:`ShuffleConv2D`).  Input: the low-resolution image in ``[0, 1]`` of any size;
@@ -109,8 +110,9 @@ def build_super_resolution(factor: int = 4, width: int = 64, residual_blocks: in
         if upsampling == "transpose":
             x = keras.layers.Conv2DTranspose(width, 3, strides=2, padding="same",
                                              name=f"up{i}_conv")(x)
-        elif upsampling == "nearest":
-            x = UpsampleConv2D(width, 3, upsample=2, name=f"up{i}_conv")(x)
+        elif upsampling in ("nearest", "bilinear"):
+            x = UpsampleConv2D(width, 3, upsample=2, interpolation=upsampling,
+                               name=f"up{i}_conv")(x)
         elif upsampling == "shuffle":
             x = ShuffleConv2D(width, 3, upsample=2, name=f"up{i}_conv")(x)
         else:
