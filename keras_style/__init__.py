@@ -43,10 +43,10 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-_SUBMODULES = {"cli", "data", "errors", "export", "fetch_vgg", "files", "finetune", "gatys",
-               "exporting", "image", "layers", "losses", "nets", "networks", "notebook", "outputs",
-               "pretrained", "stylize", "tiling", "train", "training", "upscale", "vgg",
-               "vgg_weights"}
+_SUBMODULES = {"cli", "data", "demo", "errors", "export", "exporting", "fetch_vgg", "files",
+               "finetune", "gatys", "image", "layers", "losses", "nets", "networks", "notebook",
+               "outputs", "pretrained", "stylize", "tiling", "train", "training", "upscale",
+               "vgg", "vgg_weights"}
 
 
 def __getattr__(name):

@@ -10,8 +10,8 @@ and the painting are each a name from :func:`choices`, a path, the bytes of an u
 file, a PIL image or an array.  Three kinds of method:
 
 ``"arbitrary"``
-    Magenta's arbitrary network: any painting, one forward pass (about 0.1–0.4 s at
-    384 px on a laptop CPU once loaded).
+    Magenta's arbitrary network: any painting, one forward pass (0.3–0.5 s at 384 px on
+    one busy core once loaded; the first call loads and traces it, 7–12 s there).
 a shipped style network (``available_networks("style")``, e.g. ``"starry_night"``)
     one forward pass of a network trained for one painting; the painting argument is
     not used (``info["painting"]`` names the network's own).
@@ -19,8 +19,10 @@ a shipped style network (``available_networks("style")``, e.g. ``"starry_night"`
     a few L-BFGS steps of Gatys et al.'s optimization (the ``tutorial`` preset's loss),
     started from the arbitrary network's result, so the picture is finished from step 0
     and the steps pull it closer to the painting's statistics.  Each step is a VGG19
-    forward and backward pass: about 1 s at 384 px on 2 cores, seconds more per step on
-    a busy one.
+    forward and backward pass or two: about 1.5 s at 384 px on 2 free cores (estimated
+    from the benchmarks), several times that on a busy one (measured on one core shared
+    with a training run: 5 steps at 256 px in 28–38 s, 10 at 384 px in 64–112 s), so a
+    live demo keeps the steps few and the size small.
 
 Loaded networks stay in this module (and in :mod:`keras_style.pretrained`), so only the
 first call of each method pays for loading and tracing.
@@ -41,7 +43,7 @@ DEFAULT_SIZE = 384
 """Long side, in px, at which the demo stylizes (photos are never enlarged)."""
 SIZES = (256, 384, 512, 768)
 MAX_SIZE = 2048
-GATYS_STEPS = 10
+GATYS_STEPS = 5
 GATYS_PRESET = "tutorial"
 PAINTING_READ_SIZE = 1024
 """Paintings are read at most this large (the networks see 256 px, Gatys ``size``)."""

@@ -330,9 +330,7 @@ class UpsampleConv2D(keras.layers.Layer):
     def call(self, inputs):
         x = inputs
         if self.upsample > 1 and self.interpolation == "bilinear":
-            shape = ops.shape(x)
-            x = ops.image.resize(x, (shape[1] * self.upsample, shape[2] * self.upsample),
-                                 interpolation="bilinear", antialias=False)
+            x = ResizeBy(self.upsample, "bilinear").call(x)  # TF: shapes unknown until run
         elif self.upsample > 1:
             x = ops.repeat(ops.repeat(x, self.upsample, axis=1), self.upsample, axis=2)
         return self.activation(self.conv(self.pad(x)))

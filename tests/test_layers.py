@@ -295,6 +295,9 @@ def test_upsample_conv_bilinear_is_bilinear_resize_then_conv():
                                + 0.25 * (0.75 * x[0, 1, 0] + 0.25 * x[0, 1, 1]), rtol=1e-5)
     ref = np.asarray(layer.conv(np.pad(up, [(0, 0), (1, 1), (1, 1), (0, 0)], mode="reflect")))
     np.testing.assert_allclose(y, ref, rtol=1e-5, atol=1e-6)
+    # inside a graph whose shapes are unknown until it runs (as networks are applied)
+    graph = tf.function(layer, input_signature=[tf.TensorSpec((None, None, None, 3))])
+    np.testing.assert_allclose(np.asarray(graph(x)), y, rtol=1e-5, atol=1e-6)
     # no blocks: unlike nearest-neighbour, the enlarged map is not constant on 2x2 blocks
     nearest = UpsampleConv2D(2, kernel_size=3, upsample=2)
     assert not np.allclose(up[0, 0::2, 0::2], up[0, 1::2, 1::2])
