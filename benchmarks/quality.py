@@ -98,7 +98,9 @@ def style_size_from_metadata(meta: dict, source: str) -> int:
     return int(size)
 
 
-def find_style_image(meta: dict, style_dir: Path, source: str) -> Path:
+def find_style_image(meta: dict, style_dir: Path, source: str, prog: str = PROG) -> Path:
+    """The network's style image by the JSON's ``"style_image"`` name, in ``style_dir`` or
+    else keras_style/assets; warns (as ``prog``) when the file it was trained on differs."""
     name = meta.get("style_image")
     if not name:
         raise UsageError(f"{source}: the network JSON names no \"style_image\".")
@@ -110,7 +112,7 @@ def find_style_image(meta: dict, style_dir: Path, source: str) -> Path:
             for candidate in ([Path(trained), REPO / trained] if trained else []):
                 if candidate.is_file():
                     if candidate.read_bytes() != chosen.read_bytes():
-                        log(f"{PROG}: warning: {source} was trained on {trained}, which differs "
+                        log(f"{prog}: warning: {source} was trained on {trained}, which differs "
                             f"from {chosen} (same name) used here for the style targets.")
                     break
             return chosen
