@@ -280,11 +280,18 @@ def style_transfer(content, style, *, preset: str = "tutorial", size: int | None
     if preserve_color == "luminance":
         work_content, style_imgs = _luminance_inputs(content_img, style_imgs)
 
-    init = init or p.init
+    init = p.init if init is None else init
     if isinstance(init, str) and init == "arbitrary":
-        # warm start: the arbitrary network's one-pass result for the same inputs
-        from keras_style.pretrained import arbitrary_stylize
-        init = arbitrary_stylize(work_content, style_imgs, weights=style_blend, size=None)
+        # warm start: the arbitrary network's one-pass result for the same inputs, its style
+        # predicted from the paintings at no less than the predictor's own 256 px (a small
+        # run's style size would blur the style vector)
+        from keras_style.pretrained import STYLE_SIZE, arbitrary_stylize
+        start_styles = [im.as_image(s, max_size=max(style_size, STYLE_SIZE)) for s in styles]
+        if preserve_color == "histogram":
+            start_styles = [im.match_color(s, content_img) for s in start_styles]
+        if preserve_color == "luminance":
+            start_styles = _luminance_inputs(content_img, start_styles)[1]
+        init = arbitrary_stylize(work_content, start_styles, weights=style_blend, size=None)
     optimizer_ = GatysOptimizer(config, network=network, weights=weights)
     result = optimizer_.run(work_content, style_imgs, steps=steps,
                             optimizer=optimizer or p.optimizer, init=init,

@@ -19,6 +19,8 @@ from pathlib import Path
 
 from keras_style.cli import (Parser, UsageError, formatter,  # noqa: F401 (UsageError re-exported)
                              non_negative_float, positive_float, positive_int, run)
+from keras_style.training import FINETUNE_DEFAULTS as FINETUNE
+from keras_style.training import SCRATCH_DEFAULTS as SCRATCH
 from keras_style.training import (DISTRIBUTE, JOHNSON_CONTENT_LAYERS,  # noqa: F401 (re-exported)
                                   JOHNSON_STYLE_LAYERS, PROG, SR_LR, SR_UPSAMPLINGS, STYLE_LR,
                                   STYLE_TV, TASKS, TRAINABLE, TrainConfig, check_resume, fit,
@@ -54,23 +56,29 @@ def build_parser() -> Parser:
     p.add_argument("--image-size", type=positive_int, default=d.image_size,
                    help="side of the square training crops, px")
     p.add_argument("--style-size", type=positive_int, default=None,
-                   help="long side the style image is resized to, px (default: --image-size)")
+                   help="long side the style image is resized to, px (default: --image-size; "
+                        "with --init: 256)")
     p.add_argument("--lr", type=positive_float, default=None,
                    help=f"Adam learning rate (default: {STYLE_LR} for style, {SR_LR} for "
                         "super-resolution)")
-    p.add_argument("--content-weight", type=non_negative_float, default=d.content_weight)
-    p.add_argument("--style-weight", type=non_negative_float, default=d.style_weight)
+    p.add_argument("--content-weight", type=non_negative_float, default=None,
+                   help=f"default: {SCRATCH['content_weight']:g}; with --init: "
+                        f"{FINETUNE['content_weight']:g}")
+    p.add_argument("--style-weight", type=non_negative_float, default=None,
+                   help=f"default: {SCRATCH['style_weight']:g}; with --init: "
+                        f"{FINETUNE['style_weight']:g}")
     p.add_argument("--tv-weight", type=non_negative_float, default=None,
                    help=f"default: {STYLE_TV} for style, 0 for super-resolution")
     p.add_argument("--content-layers", nargs="+", default=list(d.content_layers),
                    help="VGG19 layers for the content loss")
     p.add_argument("--style-layers", nargs="+", default=list(d.style_layers),
                    help="VGG19 layers for the style loss (equally weighted)")
-    p.add_argument("--laplacian-weight", type=non_negative_float, default=d.laplacian_weight,
+    p.add_argument("--laplacian-weight", type=non_negative_float, default=None,
                    help="weight of a Laplacian loss (Li et al. 2017): the mean squared "
                         "difference of the photo's and the result's Laplacian after 4x4 "
                         "average pooling, which keeps the photo's layout of edges while the "
-                        "VGG losses repaint its texture (0: off)")
+                        "VGG losses repaint its texture (default: 0, off; with --init: "
+                        f"{FINETUNE['laplacian_weight']:g})")
     p.add_argument("--pixel-weight", type=non_negative_float, default=d.pixel_weight,
                    help="weight of a per-pixel mean squared error added to the perceptual "
                         "loss (super-resolution: anchors colours and PSNR; 0: off)")
@@ -88,9 +96,10 @@ def build_parser() -> Parser:
                         "predicted style), multistyle26:N (one of the 26 styles, or a blend "
                         "such as multistyle26:3:0.5,12:0.5), or the name or path of a trained "
                         "style network to continue")
-    p.add_argument("--trainable", choices=TRAINABLE, default=d.trainable,
+    p.add_argument("--trainable", choices=TRAINABLE, default=None,
                    help="what trains: all weights, or only the normalization scales and "
-                        "shifts (with --init: the style code and its projections)")
+                        "shifts (with --init: the style code and its projections; the "
+                        "default there, all without --init)")
     p.add_argument("--checkpoint-dir", default=None, help="default: PREFIX_ckpt")
     p.add_argument("--checkpoint-every", type=positive_int, default=d.checkpoint_every)
     p.add_argument("--resume", action="store_true",

@@ -17,7 +17,7 @@ import math
 import signal
 import sys
 import time
-from dataclasses import MISSING, asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from keras_style.errors import UsageError
@@ -33,6 +33,12 @@ STYLE_LR, STYLE_TV = 1e-3, 1e-2
 # skip); at Adam's 1e-3 the first steps overshoot and the loss oscillates around
 # bicubic, at 1e-4 it falls steadily (100 steps on two 64² patches: 3.5e-3 -> 2.0e-3 MSE).
 SR_LR, SR_TV = 1e-4, 0.0
+# --init: the recipe the shipped networks were fine-tuned with, chosen by a measured
+# comparison (weights/README.md); from scratch, Johnson et al.'s weights
+FINETUNE_DEFAULTS = {"content_weight": 0.5, "style_weight": 2.0, "laplacian_weight": 3e6,
+                     "trainable": "norms", "style_size": 256}
+SCRATCH_DEFAULTS = {"content_weight": 1.0, "style_weight": 10.0, "laplacian_weight": 0.0,
+                    "trainable": "all", "style_size": None}
 TRAINABLE = ("all", "norms")
 DISTRIBUTE = ("default", "mirrored")
 SR_UPSAMPLINGS = ("nearest", "bilinear", "shuffle", "transpose")  # nets.superres checks the same
@@ -45,8 +51,10 @@ def _flag(name: str) -> str:
 @dataclass(frozen=True)
 class TrainConfig:
     """Every setting of a training run.  ``lr`` and ``tv_weight`` left at ``None`` take the
-    task's defaults (style: 1e-3 and 1e-2; super-resolution: 1e-4 and 0), the same from
-    Python as from the command line; impossible values raise :class:`UsageError`."""
+    task's defaults (style: 1e-3 and 1e-2; super-resolution: 1e-4 and 0); the loss weights,
+    ``trainable`` and ``style_size`` left at ``None`` take :data:`FINETUNE_DEFAULTS` with
+    ``init`` (the measured fine-tuning recipe) and :data:`SCRATCH_DEFAULTS` without; the same
+    from Python as from the command line.  Impossible values raise :class:`UsageError`."""
 
     style: str | None
     data: str
@@ -61,17 +69,17 @@ class TrainConfig:
     image_size: int = 256
     style_size: int | None = None
     lr: float | None = None
-    content_weight: float = 1.0
-    style_weight: float = 10.0
+    content_weight: float | None = None
+    style_weight: float | None = None
     tv_weight: float | None = None
     content_layers: tuple = JOHNSON_CONTENT_LAYERS
     style_layers: tuple = JOHNSON_STYLE_LAYERS
     style_tiles: int = 1
-    laplacian_weight: float = 0.0
+    laplacian_weight: float | None = None
     pixel_weight: float = 0.0
     arch: str = "johnson"
     init: str | None = None
-    trainable: str = "all"
+    trainable: str | None = None
     checkpoint_dir: str | None = None
     checkpoint_every: int = 100
     resume: bool = False
@@ -91,7 +99,8 @@ class TrainConfig:
         if self.task not in TASKS:
             raise UsageError(f"--task must be one of {', '.join(TASKS)}, got {self.task!r}.")
         sr = self.task == "super-resolution"
-        defaults = {"lr": SR_LR if sr else STYLE_LR, "tv_weight": SR_TV if sr else STYLE_TV}
+        defaults = {"lr": SR_LR if sr else STYLE_LR, "tv_weight": SR_TV if sr else STYLE_TV,
+                    **(FINETUNE_DEFAULTS if self.init and not sr else SCRATCH_DEFAULTS)}
         for name, value in defaults.items():
             if getattr(self, name) is None:
                 object.__setattr__(self, name, value)
@@ -162,8 +171,10 @@ def check_resume(cfg: TrainConfig, ckpt_dir: Path) -> dict:
     if saved is None:  # written before runs recorded their settings
         return previous
     # a setting that did not exist when the checkpoint was written had its default value
-    defaults = {f.name: list(f.default) if isinstance(f.default, tuple) else f.default
-                for f in fields(TrainConfig) if f.default is not MISSING}
+    # (resolved for the saved run's task and start network)
+    defaults = run_identity(TrainConfig(style=saved.get("style"), data=saved.get("data", ""),
+                                        task=saved.get("task", cfg.task),
+                                        init=saved.get("init")))
     now = run_identity(cfg)
     saved = {**{k: defaults[k] for k in now if k in defaults}, **saved}
     changed = [k for k in sorted(set(saved) | set(now)) if saved.get(k) != now.get(k)]

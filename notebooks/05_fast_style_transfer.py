@@ -34,16 +34,22 @@
 # 2. trains a small network for a few steps, live, with the package's training API;
 # 3. applies the pretrained networks shipped in `weights/` to photos they never saw (the
 #    talk's *Examples* slides);
-# 4. times one forward pass against one Gatys optimization of the same photo.
+# 4. paints with *any* painting in one pass (Magenta's arbitrary network) and with the
+#    26-style network;
+# 5. fine-tunes the arbitrary network to a new painting in minutes, the loss drawn live:
+#    how the shipped networks were made;
+# 6. times one forward pass against one Gatys optimization of the same photo.
 
 # %% [markdown]
 # ## Parameters
 #
-# The defaults are small (192-pixel images, 5 training steps on 64-pixel crops, 20 L-BFGS
-# iterations for the Gatys comparison) so the notebook runs in about a minute on a 2-core
-# CPU and in CI. `FULL_QUALITY = True` stylizes at 512 px, trains for 300 steps on
-# 160-pixel crops (the live network then starts to look like a painting; the shipped ones
-# trained for thousands of steps) and gives Gatys the paper's 500 iterations at 512 px:
+# The defaults are small (192-pixel images, 5 training steps on 64-pixel crops, 5
+# fine-tuning steps on 96-pixel crops, 20 L-BFGS iterations for the Gatys comparison) so
+# the notebook runs in about three minutes on one busy CPU core and in CI.
+# `FULL_QUALITY = True` stylizes at 512 px, trains for 300 steps on 160-pixel crops (the
+# live network then starts to look like a painting; from scratch a network needs
+# thousands of steps), fine-tunes for 150 steps on 192-pixel crops (the shipped networks'
+# recipe: 5–15 minutes on one core) and gives Gatys the paper's 500 iterations at 512 px:
 # expect an hour or more on a 2-core CPU, a few minutes on a GPU.
 
 # %% tags=["parameters"]
@@ -59,6 +65,12 @@ SIZE = 192  # long side of the stylized photos, pixels
 TRAIN_STEPS = 5  # live training steps
 TRAIN_SIZE = 64  # side of the square training crops
 TRAIN_BATCH = 1  # crops per step
+# Paintings no shipped network was trained for (../shared/data/styles/), for section 4
+ANY_PAINTINGS = ["poppies.jpg", "church_at_auvers.jpg", "night_cafe.jpg"]
+MULTISTYLE = 19  # one of the 26-style network's styles (notebook 7 shows all of them)
+NEW_STYLE = "the_harvest.jpg"  # the painting fine-tuned in section 5 (not a shipped one)
+TUNE_STEPS = 5  # fine-tuning steps
+TUNE_SIZE = 96  # side of the square fine-tuning crops
 GATYS_STEPS = 20  # L-BFGS iterations of the Gatys optimization we time against
 SEED = 0
 # ------------------------------------------------------------------------------
@@ -72,6 +84,8 @@ if FULL_QUALITY:
     TRAIN_STEPS = 300
     TRAIN_SIZE = 160
     TRAIN_BATCH = 2
+    TUNE_STEPS = 150
+    TUNE_SIZE = 192
     GATYS_STEPS = 500
 
 # %% [markdown]
@@ -83,11 +97,16 @@ import tempfile
 import time
 from pathlib import Path
 
+from io import BytesIO
+
 import matplotlib.pyplot as plt
+import numpy as np
+from IPython.display import Image, display
 
 from keras_style.image import as_image
+from keras_style.losses import PerceptualLoss
 from keras_style.networks import shipped_weights_dir
-from keras_style.training import TrainConfig, fit
+from keras_style.training import TrainConfig, build_network, check_inputs, fit
 from keras_style.nets.johnson import ARCHITECTURES, build_transformer
 
 import keras  # after keras_style, which imports TensorFlow without its start-up log lines
@@ -169,7 +188,9 @@ print(f"\nall {len(SLIDE)} rows match; {johnson.count_params():,} weights")
 # much better stylization), `johnson_up` also replaces the transposed convolutions by
 # nearest-neighbour upsampling + convolution (no checkerboard artifacts) and the tanh by a
 # linear output clipped at inference, and `light` is `johnson_up` at half the width, about
-# four times cheaper. The shipped style networks are `light`.
+# four times cheaper. The first style networks shipped in `weights/` were `light` networks
+# trained from scratch; the ones shipped now are fine-tuned from the arbitrary network
+# (sections 4 and 5).
 
 # %%
 for name, arch in ARCHITECTURES.items():
@@ -253,9 +274,10 @@ print(f"total loss: step {history['step'][0]} {history['total'][0]:.4g} → "
 # %% [markdown]
 # The loss falls steeply from the first steps, almost all of it the style term: the
 # untrained network's output has nothing of the painting's Gram matrices. But a few steps
-# on tiny crops leave the picture close to the untrained network's noise. A network that
-# paints takes thousands of steps over many photos: the shipped networks of the next
-# section, whose JSON files record how they were trained.
+# on tiny crops leave the picture close to the untrained network's noise. From random
+# weights, a network that paints takes thousands of steps over many photos, hours on a
+# CPU. The shipped networks of the next section took a shortcut (section 5): they started
+# from a network that already paints. Their JSON files record how they were made.
 
 # %% [markdown]
 # ## 3. The pretrained networks (the *Examples* slides)
@@ -274,10 +296,13 @@ for name in keras_style.available_networks("style"):
 if shipped:
     for name, (model, meta) in shipped.items():
         hp = meta.get("hyperparameters", {})
-        print(f"{name:17s} {meta.get('style_image')}, {meta.get('architecture_name')}: "
+        start = (meta.get("init") or {}).get("network")
+        how = (f"fine-tuned from the {start} network" if start
+               else f"{meta.get('architecture_name')} from scratch")
+        print(f"{name:17s} {meta.get('style_image')}, {how}: "
               f"{meta.get('steps', 0):,} steps of {hp.get('batch_size')} × "
               f"{hp.get('image_size')}² crops from {meta.get('training_images')} photos, "
-              f"{meta.get('wall_seconds', 0) / 3600:.1f} h")
+              f"{meta.get('wall_seconds', 0) / 60:.0f} min")
     networks = {name: (model, find_image(meta["style_image"], "styles")
                        if meta.get("style_image") else None)
                 for name, (model, meta) in shipped.items()}
@@ -313,7 +338,220 @@ plt.tight_layout()
 show_jpeg(fig)
 
 # %% [markdown]
-# ## 4. One forward pass vs one Gatys optimization
+# ## 4. Any painting in one pass: the arbitrary and 26-style networks
+#
+# Each network above knows one painting; a new painting means a new network. Magenta's
+# **arbitrary network** (Ghiasi et al., 2017) takes the painting as a second input: a style
+# predictor turns the painting into 100 numbers, and a transformer much like the ones
+# above paints with them, through the scales and shifts of its instance normalizations.
+# `keras_style.arbitrary_stylize(photo, painting)` is the whole call. Below, a held-out
+# photo in three paintings that no shipped network was trained for. Notebook 7 takes this
+# network (and the 26-style one) apart: conditional instance normalization, the sizes of
+# the two parts, the style vectors.
+
+# %%
+any_photo_path, any_photo = photo_paths[-1], photos[-1]  # a held-out photo
+any_paths = list(dict.fromkeys(find_image(name, "styles") for name in ANY_PAINTINGS))
+
+t0 = time.perf_counter()
+keras_style.arbitrary_stylize(any_photo, any_paths[0], size=SIZE)  # loads both networks, traces
+print(f"first call (loading and tracing included): {time.perf_counter() - t0:.1f} s")
+any_results = []
+for path in any_paths:
+    t0 = time.perf_counter()
+    any_results.append(keras_style.arbitrary_stylize(any_photo, path, size=SIZE))
+    print(f"{path.name:22s} {time.perf_counter() - t0:.2f} s (a predictor pass and a "
+          f"transformer pass)")
+
+cols = len(any_paths) + 1
+fig, axes = plt.subplots(2, cols, figsize=(2.6 * cols, 4.2))
+axes[0, 0].axis("off")
+axes[1, 0].imshow(any_photo)
+axes[1, 0].set_title(any_photo_path.name, fontsize=8)
+for j, (path, result) in enumerate(zip(any_paths, any_results), start=1):
+    axes[0, j].imshow(as_image(path, max_size=SIZE))
+    axes[0, j].set_title(path.stem.replace("_", " "), fontsize=9)
+    axes[1, j].imshow(result)
+for ax in axes.flat:
+    ax.axis("off")
+fig.suptitle("The arbitrary network: the painting is an input (top row), nothing is trained",
+             fontsize=10)
+plt.tight_layout()
+show_jpeg(fig)
+
+# %% [markdown]
+# Because the style is a vector, it can be mixed. `strength=t` paints with
+# $t\,s_\text{painting} + (1 - t)\,s_\text{photo}$, where $s_\text{photo}$ is the style vector
+# of the photo itself: at 0 the photo repainted in its own style, at 1 the painting's
+# (a mix of vectors, not a cross-fade of pixels). A list of paintings with `weights` blends
+# their vectors. The **26-style network** (Dumoulin et al., 2017) is the same transformer
+# with a table of 26 learned styles instead of a predictor:
+# `keras_style.multistyle_stylize(photo, 19)` picks one row, `"3:0.5,19:0.5"` mixes two
+# (notebook 7 shows all 26 on a contact sheet).
+
+# %%
+a, b = any_paths[0], any_paths[1 % len(any_paths)]
+mixes = [(keras_style.arbitrary_stylize(any_photo, a, strength=t, size=SIZE),
+          f"{a.stem}, strength {t:g}") for t in (0.0, 0.5, 1.0)]
+mixes.append((keras_style.arbitrary_stylize(any_photo, [a, b], weights=[0.5, 0.5], size=SIZE),
+              f"½ {a.stem} + ½ {b.stem}"))
+mixes.append((keras_style.multistyle_stylize(any_photo, MULTISTYLE, size=SIZE),
+              f"26-style network, style {MULTISTYLE}"))
+
+fig, axes = plt.subplots(1, len(mixes), figsize=(2.6 * len(mixes), 2.3))
+for ax, (img, title) in zip(axes, mixes):
+    ax.imshow(img)
+    ax.set_title(title.replace("_", " "), fontsize=8)
+    ax.axis("off")
+plt.tight_layout()
+show_jpeg(fig)
+for img, title in mixes[:3]:
+    print(f"{title.replace('_', ' '):32s} mean |result − photo| = "
+          f"{np.abs(img - any_photo).mean():.3f}")
+
+# %% [markdown]
+# ## 5. A new style in minutes: fine-tuning the arbitrary network
+#
+# For one painting the arbitrary network is a good start, not the best a network can do:
+# it was trained on about 80,000 paintings, not on this one. So instead of training a
+# network from random weights (section 2; hours before it paints well), we start from the
+# arbitrary network with the painting's style vector (`init="arbitrary"`: step 0 already
+# paints) and train only what sets the style, the style vector and the layers that turn it
+# into normalization scales and shifts (`trainable="norms"`; every convolution stays
+# frozen), against the perceptual loss of section 2 for this painting. This is the recipe
+# of the shipped networks (section 3 printed theirs; each one's JSON records its exact
+# command), with a **Laplacian** term (Li et al., 2017, `laplacian_weight`): the
+# squared difference of the photo's and the result's Laplacians after 4 × 4 averaging,
+# which ignores brush strokes but keeps the edges of the photo's layout. From the shell:
+# `python -m keras_style.train --init arbitrary --trainable norms ...` (the main README,
+# *Train a new style in minutes*).
+#
+# The painting is not one of the four shipped ones. The plot below is redrawn while the
+# network trains; each dot is one batch of two random crops, so the dots are noisy (every
+# batch is different photos), and the lines are the mean of the last 10 batches.
+
+# %%
+new_style = find_image(NEW_STYLE, "styles")
+tune_config = TrainConfig(style=str(new_style), data=str(data_dir), out=str(workdir / "tuned"),
+                          init="arbitrary", trainable="norms", style_tiles=1,
+                          content_weight=0.5, style_weight=2, laplacian_weight=3e6, lr=1e-3,
+                          image_size=TUNE_SIZE, batch_size=2, style_size=256,
+                          steps=TUNE_STEPS, holdout=config.holdout,
+                          log_every=max(1, TUNE_STEPS // 10), checkpoint_every=TUNE_STEPS,
+                          progress=False, seed=SEED)
+style_image = check_inputs(tune_config)  # the painting as training reads it (256 px)
+# step 0, for the "before" pictures: the network fit() starts from, built the same way
+start_net, start_record = build_network(tune_config, style_image)
+trainable = sum(int(np.prod(w.shape)) for w in start_net.trainable_weights)
+print(f"start: {start_record['init']['network']} network, {start_record['init']['style_code']}")
+print(f"trained: {trainable:,} of its {start_net.count_params():,} weights")
+
+
+def jpeg(fig, quality=85):
+    buf = BytesIO()
+    fig.savefig(buf, format="jpeg", bbox_inches="tight", pil_kwargs={"quality": quality})
+    return Image(buf.getvalue())
+
+
+TERMS = ("total", "content", "style", "laplacian")  # (tv, tiny here, left out)
+tune = {"step": [], "wall": []}
+live_every = max(1, TUNE_STEPS // 30)  # redraw about 30 times
+fig, ax = plt.subplots(figsize=(8, 3.2))
+ax.set_title(f"fine-tuning on {new_style.name}: loading VGG19 and the photos, tracing …",
+             fontsize=9)
+board = display(jpeg(fig), display_id=True)
+
+
+def trailing_mean(values, window=10):
+    sums = np.cumsum(np.concatenate([[0.0], values]))
+    n = np.arange(1, len(values) + 1)
+    lo = np.maximum(0, n - window)
+    return (sums[n] - sums[lo]) / (n - lo)
+
+
+def redraw(step, terms, wall_seconds):
+    tune["step"].append(step)
+    tune["wall"].append(wall_seconds)
+    for key, value in terms.items():
+        tune.setdefault(key, []).append(value)
+    if step % live_every and step != TUNE_STEPS:
+        return
+    ax.clear()
+    for key, colour in zip(TERMS, plt.rcParams["axes.prop_cycle"].by_key()["color"]):
+        ax.semilogy(tune["step"], tune[key], "o", ms=3, color=colour, alpha=0.45)
+        ax.semilogy(tune["step"], trailing_mean(tune[key]), color=colour, label=key,
+                    lw=2 if key == "total" else 1.2)
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.set_xlabel("step")
+    ax.set_ylabel("weighted loss")
+    ax.legend(fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    ax.set_title(f"fine-tuning on {new_style.name}: step {step}/{TUNE_STEPS}, "
+                 f"{wall_seconds:.0f} s (dots: each batch; lines: mean of the last 10)",
+                 fontsize=9)
+    board.update(jpeg(fig))
+
+
+t0 = time.perf_counter()
+tuned_result = fit(tune_config, callback=redraw)
+tune_seconds = time.perf_counter() - t0
+plt.close(fig)
+assert tuned_result.status == 0, tuned_result.message
+per_step = (tune["wall"][-1] - tune["wall"][0]) / max(1, len(tune["wall"]) - 1)
+print(f"{TUNE_STEPS} steps of 2 × {TUNE_SIZE}² crops in {tune_seconds:.0f} s: {per_step:.1f} s "
+      f"per step after the first, the rest is loading VGG19 and the photos and tracing")
+
+# %% [markdown]
+# Before and after, on held-out photos: the arbitrary network with this painting's vector
+# (step 0) and the fine-tuned network. The numbers are the training loss on the whole
+# photo (not on a random crop), before and after.
+
+# %%
+tuned = tuned_result.model
+loss = PerceptualLoss(tune_config.loss_config())
+style_targets = loss.style_targets(style_image)
+
+
+def loss_on(photo, out):
+    terms = loss(out[None], loss.content_targets(photo[None]), style_targets)
+    return {key: float(value) for key, value in terms.items()}
+
+
+tune_photos = list(dict.fromkeys([0, len(photos) - 1]))  # the first and the last held-out photo
+fig, axes = plt.subplots(len(tune_photos), 4, figsize=(11, 2.5 * len(tune_photos)),
+                         squeeze=False)
+for n, (row, i) in enumerate(zip(axes, tune_photos)):
+    before = keras_style.apply_network(start_net, photos[i])
+    after = keras_style.apply_network(tuned, photos[i])
+    lb, la = loss_on(photos[i], before), loss_on(photos[i], after)
+    print(f"{photo_paths[i].name:32s} loss before {lb['total']:.4g} → after {la['total']:.4g} "
+          "(" + ", ".join(f"{k} {lb[k]:.3g} → {la[k]:.3g}" for k in TERMS[1:]) + ")")
+    painting_panel = as_image(new_style, max_size=SIZE) if n == 0 else np.ones_like(photos[i])
+    panels = ((painting_panel, new_style.stem.replace("_", " ") if n == 0 else ""),
+              (photos[i], photo_paths[i].name),
+              (before, f"before: arbitrary network\nloss {lb['total']:.3g}"),
+              (after, f"after {TUNE_STEPS} fine-tuning steps\nloss {la['total']:.3g}"))
+    for ax, (img, title) in zip(row, panels):
+        ax.imshow(img)
+        ax.set_title(title, fontsize=9)
+        ax.axis("off")
+plt.tight_layout()
+show_jpeg(fig)
+
+# %% [markdown]
+# The network is the same small transformer; what training changes are the scales and
+# shifts that set its style, for this one painting. The loss numbers are the honest
+# measure: with the CI default's 5 steps (10 crops) the network has hardly moved, the
+# pictures look alike and the loss changes by a few per cent, with the terms pulling
+# different ways (in the stored run the Laplacian term fell and the style term rose;
+# each step sees only two crops). `FULL_QUALITY`'s 150 steps take a few minutes on a CPU.
+# How the four shipped networks, made this way, compare with the arbitrary network they started from
+# (content, style and structure on held-out photos) is measured in `weights/README.md`.
+# Which to use when: any painting *now*, the arbitrary network (a second); one painting,
+# better, fine-tune for minutes; Johnson et al.'s training from scratch needs a GPU and
+# hours.
+
+# %% [markdown]
+# ## 6. One forward pass vs one Gatys optimization
 #
 # The point of the whole exercise. We stylize the same photo at the same size twice: with
 # a trained network (one forward pass, already traced above; the best of three calls) and
@@ -373,27 +611,37 @@ plt.tight_layout()
 show_jpeg(fig)
 
 # %% [markdown]
-# The network pays its cost once, at training time (hours); each photo then costs a
-# fraction of a second. Gatys pays per photo, and its image keeps improving with more
+# The network pays its cost once, at training time (hours from random weights, minutes
+# when fine-tuned from the arbitrary network); each photo then costs a fraction of a
+# second. Gatys pays per photo, and its image keeps improving with more
 # iterations while the network's output is fixed: the network trades some quality and all
-# flexibility (one network, one painting) for speed.
+# flexibility (one network, one painting; the arbitrary network of section 4 lifts that
+# limit, at some cost in fidelity) for speed.
 
 # %%
-shutil.rmtree(workdir, ignore_errors=True)  # the live network's files
+shutil.rmtree(workdir, ignore_errors=True)  # the live and fine-tuned networks' files
 
 # %% [markdown]
 # ## Takeaways
 #
 # * `keras_style.build_transformer("johnson")` is the slide's network, row for row; the
-#   `light` variant is what ships.
+#   `light` variant is four times cheaper.
 # * `keras_style.training.fit(TrainConfig(...))` (or `python -m keras_style.train`) trains
 #   one with the perceptual loss of notebooks 3–4; the gradient now updates weights, not
 #   pixels.
 # * `keras_style.load_model(name)` + `keras_style.apply_network(model, image)` stylize any
 #   photo in one forward pass, orders of magnitude faster than a Gatys optimization.
+# * `keras_style.arbitrary_stylize(photo, painting)` does it for any painting, with
+#   `strength` and blends of paintings; `keras_style.multistyle_stylize(photo, 19)` for one
+#   of 26 learned styles (notebook 7 for how).
+# * `fit(TrainConfig(..., init="arbitrary", trainable="norms"))` tunes the arbitrary network
+#   to one painting in minutes: the recipe of the shipped networks.
 # * The same idea, with a content loss only and a network that enlarges its input, does
 #   super-resolution: notebook 6.
 #
 # Photos: the Colosseum (Urse Ovidiu), moose (Ryan Hagerty), both public domain; Palais des
 # Papes (Tognopop) and Great Wall (Nicolas Perrault III), CC0; via GCompris, see
-# `../shared/data/credits/`.
+# `../shared/data/credits/`. Paintings: Hokusai, *Poppies*; van Gogh, *The Church at Auvers*
+# (1890), *The Night Café* (1888), *The Harvest* (1888); sources in
+# `../shared/data/SOURCES.md`. The arbitrary and 26-style networks: Magenta (Apache-2.0),
+# see `weights/README.md`.

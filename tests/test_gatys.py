@@ -119,3 +119,15 @@ def test_style_tiles_reach_the_optimized_loss(photo, painting, tutorial_net):
         styles[tiles] = seen[0]
     # a 3 x 3 grid of a photo is further from the painting's statistics than the whole photo
     assert styles[3] > styles[1] > 0
+
+
+def test_an_image_of_ones_own_is_a_start(photo, painting, tutorial_net):
+    """init may be an image (a network's result, say): step 0 is that image, resized."""
+    seen = []
+    start = np.full((30, 40, 3), 0.25, np.float32)
+    style_transfer(photo, painting, size=48, steps=1, optimizer="adam", init=start,
+                   network=tutorial_net, progress=False,
+                   callback=lambda info: seen.append(info.image.copy()))
+    assert seen[0].shape[:2] == im.as_image(photo, max_size=48).shape[:2]
+    # one Adam step moves every pixel by at most the learning rate from 0.25
+    assert np.abs(seen[0] - 0.25).max() < 0.05

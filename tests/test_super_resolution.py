@@ -27,11 +27,17 @@ def test_output_is_factor_times_larger(factor, h, w, upsampling):
     assert out.min() >= 0 and out.max() <= 1
 
 
+def test_the_trainer_offers_the_upsamplings_the_builder_knows():
+    from keras_style.training import SR_UPSAMPLINGS as offered
+
+    assert tuple(offered) == tuple(SR_UPSAMPLINGS)
+
+
 def test_unknown_factor_and_upsampling_are_refused():
     with pytest.raises(ValueError, match="factor"):
         build_super_resolution(3)
     with pytest.raises(ValueError, match="shuffle"):
-        build_super_resolution(4, upsampling="bilinear")
+        build_super_resolution(4, upsampling="bicubic")
 
 
 @pytest.mark.parametrize("upsampling", SR_UPSAMPLINGS)
