@@ -12,6 +12,8 @@ import sys
 import time
 from pathlib import Path
 
+from keras_style._machine import cpu_description, cpu_info  # noqa: F401 (re-exported)
+
 REPO = Path(__file__).resolve().parents[1]
 ASSETS = REPO / "keras_style" / "assets"
 PHOTOS = REPO.parent / "shared" / "data" / "photos"
@@ -96,34 +98,6 @@ def setup_tensorflow(threads: int):
         except RuntimeError:  # already running (a test suite, a notebook): pools are fixed
             pass
     return tf
-
-
-def cpu_info():
-    """``(model name, set of flags)`` from /proc/cpuinfo."""
-    model, flags = "unknown CPU", set()
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                key, _, value = line.partition(":")
-                key = key.strip()
-                if key == "model name" and model == "unknown CPU":
-                    model = value.strip()
-                elif key == "flags" and not flags:
-                    flags = set(value.split())
-    except OSError:
-        pass
-    return model, flags
-
-
-def cpu_description() -> str:
-    model, flags = cpu_info()
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    isa = [name for flag, name in (("avx2", "AVX2"), ("fma", "FMA"), ("avx512f", "AVX-512"),
-                                   ("avx512_bf16", "AVX512-BF16"), ("amx_tile", "AMX"))
-           if flag in flags]
-    if "avx512f" not in flags:
-        isa.append("no AVX-512 in /proc/cpuinfo")
-    return f"{model} ({', '.join(isa)}), {os.cpu_count()} logical cores, {usable} usable"
 
 
 def machine_line(child: dict, threads: int, load_start) -> str:

@@ -4,13 +4,13 @@ Lite flatbuffer (float32 or float16 weights, one input size), and running a TFLi
 
 from __future__ import annotations
 
-import contextlib
 import os
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from keras_style._tfenv import stderr_without
 from keras_style.files import atomic_path
 
 
@@ -21,39 +21,6 @@ EXPORT_FORMATS = ("savedmodel", "tflite", "tflite-fp16")
 # ("NodeDef mentions attribute Truncate which is not in the op definition ... Unknown
 # attributes will be ignored").
 _CONVERTER_NOISE = ("NodeDef mentions attribute",)
-
-
-@contextlib.contextmanager
-def _stderr_without(noise):
-    """Run the block with file descriptor 2 captured (TensorFlow's C++ logging writes there,
-    below Python's ``sys.stderr``), then pass on every line that holds none of ``noise``:
-    real errors stay visible."""
-    import sys
-
-    try:
-        sys.stderr.flush()
-    except (AttributeError, ValueError):
-        pass
-    try:
-        saved = os.dup(2)
-    except OSError:  # no file descriptor 2 at all
-        yield
-        return
-    with tempfile.TemporaryFile() as capture:
-        os.dup2(capture.fileno(), 2)
-        try:
-            yield
-        finally:
-            try:
-                sys.stderr.flush()
-            except (AttributeError, ValueError):
-                pass
-            os.dup2(saved, 2)
-            os.close(saved)
-            capture.seek(0)
-            for line in capture.read().decode(errors="replace").splitlines():
-                if line.strip() and not any(n in line for n in noise):
-                    print(line, file=sys.stderr)
 
 
 def _replace_folder(tmp: Path, path: Path):
@@ -123,7 +90,7 @@ def export(model, path, fmt: str = "savedmodel", input_size: tuple[int, int] = (
         archive.add_endpoint("serve", lambda x: model(x, training=False),
                              input_signature=[tf.TensorSpec((1, h, w, 3), tf.float32)])
         archive.write_out(tmp, verbose=False)
-        with _stderr_without(_CONVERTER_NOISE):
+        with stderr_without(_CONVERTER_NOISE):
             converter = tf.lite.TFLiteConverter.from_saved_model(tmp)
             if fmt == "tflite-fp16":
                 converter.optimizations = [tf.lite.Optimize.DEFAULT]

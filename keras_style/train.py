@@ -82,6 +82,11 @@ def build_parser() -> Parser:
     p.add_argument("--pixel-weight", type=non_negative_float, default=d.pixel_weight,
                    help="weight of a per-pixel mean squared error added to the perceptual "
                         "loss (super-resolution: anchors colours and PSNR; 0: off)")
+    p.add_argument("--loss-jitter", type=int, default=d.loss_jitter, metavar="PX",
+                   help="crop the output and the photo by the same random 0..PX rows and "
+                        "columns before each step's loss, so VGG19's pooling meets the "
+                        "output at a random phase and cannot reward a pattern in step with "
+                        "the upsampling stages (super-resolution: the grid; 0: off)")
     p.add_argument("--style-tiles", type=positive_int, default=d.style_tiles,
                    help="compare the Gram matrices of an N x N grid of tiles of each style "
                         "layer with the painting's, instead of one Gram matrix per image: "
@@ -95,7 +100,8 @@ def build_parser() -> Parser:
                         "arbitrary (Magenta's arbitrary-style network with the painting's "
                         "predicted style), multistyle26:N (one of the 26 styles, or a blend "
                         "such as multistyle26:3:0.5,12:0.5), or the name or path of a trained "
-                        "style network to continue")
+                        "style network to continue (super-resolution: a trained network of "
+                        "the same factor and --sr-upsampling)")
     p.add_argument("--trainable", choices=TRAINABLE, default=None,
                    help="what trains: all weights, or only the normalization scales and "
                         "shifts (with --init: the style code and its projections; the "

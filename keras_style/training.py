@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from keras_style.errors import UsageError
+from keras_style.nets import SR_UPSAMPLINGS  # noqa: F401 (train --sr-upsampling offers them)
 
 PROG = "python -m keras_style.train"
 TASKS = ("style", "super-resolution")
@@ -41,7 +42,6 @@ SCRATCH_DEFAULTS = {"content_weight": 1.0, "style_weight": 10.0, "laplacian_weig
                     "trainable": "all", "style_size": None}
 TRAINABLE = ("all", "norms")
 DISTRIBUTE = ("default", "mirrored")
-SR_UPSAMPLINGS = ("nearest", "bilinear", "shuffle", "transpose")  # nets.superres checks the same
 
 
 def _flag(name: str) -> str:
@@ -77,6 +77,7 @@ class TrainConfig:
     style_tiles: int = 1
     laplacian_weight: float | None = None
     pixel_weight: float = 0.0
+    loss_jitter: int = 0
     arch: str = "johnson"
     init: str | None = None
     trainable: str | None = None
@@ -123,8 +124,12 @@ class TrainConfig:
             raise UsageError(f"--trainable must be one of {', '.join(TRAINABLE)}.")
         if self.distribute not in DISTRIBUTE:
             raise UsageError(f"--distribute must be one of {', '.join(DISTRIBUTE)}.")
-        if sr and self.init:
-            raise UsageError("--init starts a style network; super-resolution has none.")
+        if sr and self.trainable != "all":
+            raise UsageError("--trainable norms is for style networks; a super-resolution "
+                             "network has no normalization layers to train alone.")
+        if not 0 <= int(self.loss_jitter) <= self.image_size // 4:
+            raise UsageError(f"--loss-jitter must be between 0 and a quarter of --image-size "
+                             f"({self.image_size // 4}), got {self.loss_jitter}.")
 
     @property
     def ckpt_dir(self) -> Path:
@@ -221,6 +226,8 @@ def check_inputs(cfg: TrainConfig):
         if cfg.image_size < 8 * cfg.factor:
             raise UsageError(f"--image-size must be at least {8 * cfg.factor} for --factor "
                              f"{cfg.factor} (low-resolution patches of 8 px or more).")
+        if cfg.init:
+            _sr_init_metadata(cfg)
     for name in (*cfg.content_layers, *cfg.style_layers):
         try:
             canonical_layer_name(name)
@@ -263,9 +270,11 @@ def build_network(cfg: TrainConfig, style_image=None):
         from keras_style.nets.superres import build_super_resolution, sr_architecture
 
         architecture = sr_architecture(cfg.factor, upsampling=cfg.sr_upsampling)
-        return build_super_resolution(**architecture), {
-            "family": "superres", "architecture": architecture,
-            "architecture_name": f"sr_x{cfg.factor}"}
+        record = {"family": "superres", "architecture": architecture,
+                  "architecture_name": f"sr_x{cfg.factor}"}
+        if cfg.init:
+            return _sr_start(cfg, record)
+        return build_super_resolution(**architecture), record
     if cfg.init:
         from keras_style.finetune import initial_network
 
@@ -279,6 +288,66 @@ def build_network(cfg: TrainConfig, style_image=None):
         train_only_norms(model)
     return model, {"family": "johnson", "architecture": get_architecture(cfg.arch).to_dict(),
                    "architecture_name": cfg.arch}
+
+
+def _sr_init_metadata(cfg: TrainConfig) -> dict:
+    """The JSON of ``--task super-resolution --init NET``, refused unless it describes a
+    network of the run's architecture (read before any folder is made)."""
+    from keras_style.errors import WeightsError
+    from keras_style.nets import family_of
+    from keras_style.nets.superres import sr_architecture
+    from keras_style.networks import read_metadata, resolve
+
+    try:
+        meta = read_metadata(resolve(cfg.init)[0])
+    except WeightsError as exc:
+        raise UsageError(f"--init {cfg.init}: {exc}") from None
+    architecture = sr_architecture(cfg.factor, upsampling=cfg.sr_upsampling)
+    if family_of(meta) != "superres" or meta.get("architecture") != architecture:
+        raise UsageError(f"--init {cfg.init}: not a super-resolution network of this run's "
+                         f"architecture (x{cfg.factor}, --sr-upsampling {cfg.sr_upsampling}); "
+                         f"it has {meta.get('architecture')}.")
+    return meta
+
+
+def _sr_start(cfg: TrainConfig, record: dict):
+    """``--task super-resolution --init NET``: continue a trained super-resolution network of
+    the run's architecture (for example a snapshot of a long run, with changed settings)."""
+    from keras_style.errors import WeightsError
+    from keras_style.networks import load_model
+
+    meta = _sr_init_metadata(cfg)
+    try:
+        model = load_model(cfg.init)
+    except WeightsError as exc:
+        raise UsageError(f"--init {cfg.init}: {exc}") from None
+    init = {"network": cfg.init, "steps": meta.get("steps"), "init": meta.get("init"),
+            "loss": meta.get("loss_config")}
+    return model, {**record, "init": init}
+
+
+def loss_view(cfg: TrainConfig):
+    """``view()`` for one training step: a function cropping images (the network's output
+    and the photos, ``(N, H, W, C)``) to what the loss compares.  With ``loss_jitter = J``
+    each step drops the same random ``0 … J`` rows and columns at the top left (and the
+    rest up to ``J`` at the bottom right) of both, so the loss network's pooling grid meets
+    the output at a random phase: a pattern the network draws in step with its upsampling
+    stages cannot hide where VGG19's stride-2 pooling does not see it.  ``J = 0``: the
+    whole image."""
+    import tensorflow as tf
+
+    jitter = int(cfg.loss_jitter)
+
+    def view():
+        if not jitter:
+            return lambda images: images
+        dy, dx = tf.unstack(tf.random.uniform([2], 0, jitter + 1, dtype=tf.int32))
+
+        def crop(images):
+            h, w = tf.shape(images)[1] - jitter, tf.shape(images)[2] - jitter
+            return images[:, dy:dy + h, dx:dx + w]
+        return crop
+    return view
 
 
 def make_objective(cfg: TrainConfig, loss, style_targets):
@@ -301,6 +370,7 @@ def make_objective(cfg: TrainConfig, loss, style_targets):
         return loss(out, targets, style_targets)
 
     objective.targets = (lambda batch: batch) if pixel else loss.content_targets
+    objective.view = loss_view(cfg)
     return objective
 
 
@@ -328,12 +398,16 @@ def make_train_step(model, optimizer, objective, model_input, strategy=None):
     strategy = strategy or tf.distribute.get_strategy()
     replicas = strategy.num_replicas_in_sync
 
+    view_of = getattr(objective, "view", lambda: (lambda images: images))
+
     def replica_step(batch):
         inputs = model_input(batch)
-        targets = objective.targets(batch)
+        view = view_of()  # the loss's crop of this step (see loss_view)
+        seen = view(batch)
+        targets = objective.targets(seen)
         with tf.GradientTape() as tape:
             out = model(inputs, training=True)
-            terms = objective(out, batch, targets)
+            terms = objective(view(out), seen, targets)
             scaled = terms["total"] / replicas
         variables = model.trainable_variables
         optimizer.apply_gradients(zip(tape.gradient(scaled, variables), variables))

@@ -301,9 +301,9 @@ def test_restore_checkpoint_names_the_damaged_file_and_offers_the_previous(tmp_p
 
 
 def test_stderr_filter_drops_only_the_noise(capfd):
-    from keras_style.exporting import _stderr_without
+    from keras_style._tfenv import stderr_without
 
-    with _stderr_without(("NodeDef mentions attribute",)):
+    with stderr_without(("NodeDef mentions attribute",)):
         os.write(2, b"E0000 node_def_util.cc:682] NodeDef mentions attribute Truncate\n")
         os.write(2, b"E0000 a real error\n")
     err = capfd.readouterr().err

@@ -27,12 +27,6 @@ def test_output_is_factor_times_larger(factor, h, w, upsampling):
     assert out.min() >= 0 and out.max() <= 1
 
 
-def test_the_trainer_offers_the_upsamplings_the_builder_knows():
-    from keras_style.training import SR_UPSAMPLINGS as offered
-
-    assert tuple(offered) == tuple(SR_UPSAMPLINGS)
-
-
 def test_unknown_factor_and_upsampling_are_refused():
     with pytest.raises(ValueError, match="factor"):
         build_super_resolution(3)
@@ -135,7 +129,7 @@ def test_sr_upsampling_flag_is_part_of_the_run_identity(tmp_path):
     ckpt.mkdir()
     # a checkpoint written before the flag existed was a nearest run: it resumes as one ...
     old = train.run_identity(train.parse_config(base))
-    for later in ("sr_upsampling", "laplacian_weight", "pixel_weight"):
+    for later in ("sr_upsampling", "laplacian_weight", "pixel_weight", "loss_jitter"):
         del old[later]
     (ckpt / "progress.json").write_text(json.dumps({"step": 5, "config": old}))
     nearest = train.parse_config(base + ["--checkpoint-dir", str(ckpt)])
@@ -145,6 +139,8 @@ def test_sr_upsampling_flag_is_part_of_the_run_identity(tmp_path):
         train.check_resume(train.parse_config(base + ["--sr-upsampling", "shuffle"]), ckpt)
     with pytest.raises(UsageError, match="--pixel-weight .was 0.0, now 0.5"):
         train.check_resume(train.parse_config(base + ["--pixel-weight", "0.5"]), ckpt)
+    with pytest.raises(UsageError, match="--loss-jitter .was 0, now 3"):
+        train.check_resume(train.parse_config(base + ["--loss-jitter", "3"]), ckpt)
     (ckpt / "progress.json").write_text(json.dumps({"step": 5,
                                                     "config": train.run_identity(shuffle)}))
     assert train.check_resume(shuffle, ckpt)["step"] == 5
@@ -292,6 +288,64 @@ def test_train_sr_refuses_a_style_image_and_tiny_patches(tmp_path, photos, capsy
     code = train.main(["--task", "super-resolution", "--factor", "8", "--image-size", "32",
                        "--data", str(photos)])
     assert code == 2 and "--image-size" in capsys.readouterr().err
+
+
+def test_loss_view_crops_output_and_photo_alike_at_random_phases():
+    from keras_style.training import TrainConfig, loss_view
+
+    cfg = TrainConfig(style=None, data="", task="super-resolution", image_size=32)
+    index = np.arange(2 * 10 * 12, dtype=np.float32).reshape(2, 10, 12, 1)
+    assert np.array_equal(loss_view(cfg)()(index), index)  # --loss-jitter 0: the whole image
+    view = loss_view(TrainConfig(style=None, data="", task="super-resolution", image_size=32,
+                                 loss_jitter=3))
+    offsets = set()
+    for _ in range(60):
+        crop = view()
+        a, b = np.asarray(crop(index)), np.asarray(crop(index + 1000))
+        assert a.shape == (2, 7, 9, 1) and np.array_equal(b, a + 1000)  # one crop for both
+        dy, dx = divmod(int(a[0, 0, 0, 0]), 12)
+        assert np.array_equal(a, index[:, dy:dy + 7, dx:dx + 9])
+        offsets.add((dy, dx))
+    assert {dy for dy, _ in offsets} == {0, 1, 2, 3} == {dx for _, dx in offsets}
+
+
+def test_loss_jitter_out_of_range_is_refused(tmp_path, photos, capsys):
+    for value in ("-1", "9"):
+        code = train.main(["--task", "super-resolution", "--data", str(photos), "--image-size",
+                           "32", "--loss-jitter", value, "--out", str(tmp_path / "o")])
+        assert code == 2 and "--loss-jitter must be between 0 and" in capsys.readouterr().err
+
+
+def test_sr_training_continues_a_trained_network_with_new_settings(tmp_path, photos, capsys):
+    from keras_style.networks import load_model
+
+    common = ["--task", "super-resolution", "--factor", "2", "--data", str(photos),
+              "--steps", "2", "--image-size", "32", "--batch-size", "2", "--no-progress"]
+    first, second = tmp_path / "first", tmp_path / "second"
+    assert train.main(common + ["--out", str(first)]) == 0, capsys.readouterr().err
+    code = train.main(common + ["--out", str(second), "--init", str(first), "--loss-jitter", "2"])
+    assert code == 0, capsys.readouterr().err
+    meta = json.loads(Path(f"{second}.json").read_text())
+    assert meta["init"]["network"] == str(first) and meta["init"]["steps"] == 2
+    assert meta["hyperparameters"]["loss_jitter"] == 2 and meta["family"] == "superres"
+    before, after = load_model(first), load_model(second)
+    assert any(not np.array_equal(a, b) for a, b in zip(before.get_weights(), after.get_weights()))
+    # a network of another factor or upsampling, or a style network, is refused in a sentence
+    for other in (["--factor", "4"], ["--sr-upsampling", "bilinear"]):
+        code = train.main(common + other + ["--out", str(tmp_path / "x"), "--init", str(first)])
+        err = capsys.readouterr().err
+        assert code == 2 and "not a super-resolution network of this run's architecture" in err
+    style = tmp_path / "style"
+    from keras_style.nets.johnson import get_architecture
+
+    save_network(build_transformer("light"), style,
+                 {"task": "style", "architecture": get_architecture("light").to_dict()})
+    code = train.main(common + ["--out", str(tmp_path / "y"), "--init", str(style)])
+    assert code == 2 and "not a super-resolution network" in capsys.readouterr().err
+    code = train.main(common + ["--out", str(tmp_path / "z"), "--init", str(first),
+                                "--trainable", "norms"])
+    assert code == 2 and "--trainable norms is for style networks" in capsys.readouterr().err
+    assert not list(tmp_path.glob("[xyz]*"))
 
 
 def test_default_tile_keeps_output_tiles_near_1024_px():

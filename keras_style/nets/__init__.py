@@ -25,6 +25,9 @@ FAMILIES = {
     "magenta_multistyle": ("keras_style.nets.magenta", "build_multistyle", "positional"),
     "magenta_fixed": ("keras_style.nets.magenta", "build_fixed_style", "named"),
 }
+#: the super-resolution networks' upsampling stages (``build_super_resolution(upsampling=...)``,
+#: ``train --sr-upsampling``); here so that the command line can offer them without TensorFlow
+SR_UPSAMPLINGS = ("nearest", "bilinear", "shuffle", "transpose")
 #: the family of JSON files written before families were recorded
 TASK_FAMILIES = {"style": "johnson", "super-resolution": "superres"}
 

@@ -11,9 +11,9 @@ from keras import ops
 
 from keras_style.layers import (HalvesConv2D, LinearPixels, ReflectionPadding2D, ResidualBlock,
                                 ResizeBy, ScaledTanh, UpsampleConv2D, make_normalization)
+from keras_style.nets import SR_UPSAMPLINGS
 
 SR_FACTORS = (2, 4, 8)
-SR_UPSAMPLINGS = ("nearest", "bilinear", "shuffle", "transpose")
 
 
 @keras.saving.register_keras_serializable(package="keras_style")
