@@ -65,13 +65,11 @@ def _shared_folders(kind: str) -> list[Path]:
 
 
 def _holdout_names() -> list[str]:
+    from keras_style.data import read_list
     from keras_style.networks import shipped_weights_dir
 
     path = shipped_weights_dir() / "holdout.txt"
-    if not path.is_file():
-        return []
-    lines = (line.strip() for line in path.read_text().splitlines())
-    return [line for line in lines if line and not line.startswith("#")]
+    return read_list(path) if path.is_file() else []
 
 
 def photo_table() -> dict[str, Path]:
