@@ -104,17 +104,22 @@ def test_shuffle_network_round_trips_through_weights_and_json(tmp_path):
     np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(model(x)), atol=1e-5)
 
 
-def test_shipped_networks_still_load_as_nearest():
+@pytest.mark.parametrize("name, upsampling", [("sr_x4", "bilinear"), ("sr_x8", "nearest"),
+                                              ("sr_x4_pixel", "nearest")])
+def test_shipped_networks_load_with_their_upsampling(name, upsampling):
+    import tensorflow as tf
+
     from keras_style.layers import UpsampleConv2D
     from keras_style.networks import load_model
 
-    model, meta = load_model("sr_x4", with_metadata=True)
-    assert meta["architecture"]["upsampling"] == "nearest"
-    assert isinstance(model.get_layer("up1_conv"), UpsampleConv2D)
+    model, meta = load_model(name, with_metadata=True)
+    factor = meta["architecture"]["factor"]
+    assert meta["architecture"]["upsampling"] == upsampling
+    layer = model.get_layer("up1_conv")
+    assert isinstance(layer, UpsampleConv2D) and layer.interpolation == upsampling
     # trained: not bicubic any more
-    import tensorflow as tf
     x = np.random.default_rng(9).random((1, 16, 16, 3)).astype(np.float32)
-    bicubic = np.clip(tf.image.resize(x, (64, 64), "bicubic").numpy(), 0, 1)
+    bicubic = np.clip(tf.image.resize(x, (16 * factor, 16 * factor), "bicubic").numpy(), 0, 1)
     assert np.abs(np.asarray(model(x)) - bicubic).max() > 1e-3
 
 
@@ -356,7 +361,7 @@ def test_default_tile_keeps_output_tiles_near_1024_px():
         assert tile * factor <= TILE_OUTPUT and tile > 2 * MARGIN  # apply() needs the latter
 
 
-def test_committed_training_state_resumes_with_its_documented_command():
+def test_committed_training_state_resumes_with_its_documented_command(monkeypatch):
     """Every run in weights/training/ must stay resumable as the README says, whatever
     settings the trainer has gained since the checkpoint was written."""
     import re
@@ -376,3 +381,8 @@ def test_committed_training_state_resumes_with_its_documented_command():
         cfg = train.parse_config(argv)
         assert cfg.resume
         assert train.check_resume(cfg, root / relative)["step"] > 0
+        if cfg.init:  # the network it started from is committed too
+            monkeypatch.chdir(root)
+            from keras_style.training import check_inputs
+
+            check_inputs(cfg)
