@@ -45,6 +45,9 @@ VGG_LAYERS = ["block1_conv1", "block1_conv2", "block2_conv1", "block3_conv1"]
 # ------------------------------------------------------------------------------
 
 # %%
+from keras_style.notebook import full_quality, run_report
+
+FULL_QUALITY = full_quality(FULL_QUALITY)  # or KERAS_STYLE_FULL_QUALITY=1 from outside
 if FULL_QUALITY:
     SIZE = 512
     MAPS_PER_LAYER = 16
@@ -68,7 +71,7 @@ import keras
 from keras_style.image import as_image, resize
 
 
-plt.rcParams["figure.dpi"] = 80
+plt.rcParams["figure.dpi"] = 160 if FULL_QUALITY else 80  # FULL_QUALITY: pictures ≥ 384 px
 np.set_printoptions(precision=3, suppress=True)
 
 photo_path = find_image(PHOTO, "photos")
@@ -330,3 +333,6 @@ show_jpeg(fig)
 # * VGG19's learned first-layer filters look for colours and edges; deeper layers combine
 #   them into textures and object parts. Style transfer compares images through exactly
 #   these maps (notebooks 3 and 4).
+
+# %%
+print(run_report())

@@ -46,6 +46,9 @@ MAPS = 6  # feature maps shown per comparison
 # ------------------------------------------------------------------------------
 
 # %%
+from keras_style.notebook import full_quality, run_report
+
+FULL_QUALITY = full_quality(FULL_QUALITY)  # or KERAS_STYLE_FULL_QUALITY=1 from outside
 if FULL_QUALITY:
     SIZE = 512
     MAPS = 8
@@ -65,7 +68,7 @@ from keras_style.image import as_image
 import keras
 import tensorflow as tf
 
-plt.rcParams["figure.dpi"] = 80
+plt.rcParams["figure.dpi"] = 160 if FULL_QUALITY else 80  # FULL_QUALITY: pictures ≥ 384 px
 np.set_printoptions(precision=3, suppress=True)
 
 def to_numpy(x):
@@ -342,3 +345,6 @@ for kind in ("max", "avg"):
 #   through VGG19 that makes the pixel gradient smoother with average pooling. For pixel
 #   optimization (notebook 4) that is why the `gatys2016` preset builds its loss network
 #   with `pooling="avg"`.
+
+# %%
+print(run_report())

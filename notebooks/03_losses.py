@@ -46,6 +46,9 @@ SEED = 0
 # ------------------------------------------------------------------------------
 
 # %%
+from keras_style.notebook import full_quality, run_report
+
+FULL_QUALITY = full_quality(FULL_QUALITY)  # or KERAS_STYLE_FULL_QUALITY=1 from outside
 if FULL_QUALITY:
     SIZE = 512
 
@@ -66,7 +69,7 @@ from keras_style import losses as ks_losses
 from keras_style.image import as_image, resize
 from keras_style.layers import GramMatrix
 
-plt.rcParams["figure.dpi"] = 80
+plt.rcParams["figure.dpi"] = 160 if FULL_QUALITY else 80  # FULL_QUALITY: pictures ≥ 384 px
 np.set_printoptions(precision=4, suppress=True)
 rng = np.random.default_rng(SEED)
 
@@ -479,3 +482,6 @@ for title, sc in (("tutorial weights", scores), ("content weight ×100", scores_
 #   variation measures noise.
 # * `PerceptualLoss` weights the terms into one number, and the weights decide which
 #   image counts as best. Next: change an image's pixels to make that number small.
+
+# %%
+print(run_report())

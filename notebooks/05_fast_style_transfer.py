@@ -49,8 +49,9 @@
 # `FULL_QUALITY = True` stylizes at 512 px, trains for 300 steps on 160-pixel crops (the
 # live network then starts to look like a painting; from scratch a network needs
 # thousands of steps), fine-tunes for 150 steps on 192-pixel crops (the shipped networks'
-# recipe: 5–15 minutes on one core) and gives Gatys the paper's 500 iterations at 512 px:
-# expect an hour or more on a 2-core CPU, a few minutes on a GPU.
+# recipe: 5–15 minutes on one core) and gives Gatys 100 iterations at 512 px (the cell
+# estimates the paper's 500 from their pace). The stored notebook is such a run; its last
+# cell prints how long it took and on what CPU.
 
 # %% tags=["parameters"]
 # ---- parameters -------------------------------------------------------------
@@ -79,6 +80,9 @@ SEED = 0
 import keras_style
 from keras_style.notebook import ASSETS, SHARED_DATA, find_image, show_jpeg
 
+from keras_style.notebook import full_quality, run_report
+
+FULL_QUALITY = full_quality(FULL_QUALITY)  # or KERAS_STYLE_FULL_QUALITY=1 from outside
 if FULL_QUALITY:
     SIZE = 512
     TRAIN_STEPS = 300
@@ -86,7 +90,7 @@ if FULL_QUALITY:
     TRAIN_BATCH = 2
     TUNE_STEPS = 150
     TUNE_SIZE = 192
-    GATYS_STEPS = 500
+    GATYS_STEPS = 100
 
 # %% [markdown]
 # ## Setup
@@ -111,7 +115,7 @@ from keras_style.nets.johnson import ARCHITECTURES, build_transformer
 
 import keras  # after keras_style, which imports TensorFlow without its start-up log lines
 
-plt.rcParams["figure.dpi"] = 80
+plt.rcParams["figure.dpi"] = 160 if FULL_QUALITY else 80  # FULL_QUALITY: pictures ≥ 384 px
 
 photo_paths = list(dict.fromkeys(find_image(name, "photos") for name in PHOTOS))  # no repeats
 painting_path = find_image(PAINTING, "styles")
@@ -645,3 +649,6 @@ shutil.rmtree(workdir, ignore_errors=True)  # the live and fine-tuned networks' 
 # (1890), *The Night Café* (1888), *The Harvest* (1888); sources in
 # `../shared/data/SOURCES.md`. The arbitrary and 26-style networks: Magenta (Apache-2.0),
 # see `weights/README.md`.
+
+# %%
+print(run_report())

@@ -55,6 +55,9 @@ ZOOM = 0.35  # the close-up shows this fraction of the photo's width and height
 import keras_style
 from keras_style.notebook import find_image, show_jpeg
 
+from keras_style.notebook import full_quality, run_report
+
+FULL_QUALITY = full_quality(FULL_QUALITY)  # or KERAS_STYLE_FULL_QUALITY=1 from outside
 if FULL_QUALITY:
     HR_SIZE = 768
     PHOTOS = PHOTOS + ["animals_crocodile.jpg", "monuments_greatwallofchina.jpg"]
@@ -76,7 +79,7 @@ from keras_style.nets.superres import build_super_resolution
 import keras  # after keras_style, which imports TensorFlow without its start-up log lines
 import tensorflow as tf
 
-plt.rcParams["figure.dpi"] = 80
+plt.rcParams["figure.dpi"] = 160 if FULL_QUALITY else 80  # FULL_QUALITY: pictures ≥ 384 px
 
 photo_paths = list(dict.fromkeys(find_image(name, "photos") for name in PHOTOS))  # no repeats
 
@@ -98,7 +101,7 @@ for path, img in zip(photo_paths, originals):
 # From the paper's supplementary material: a 9 × 9 convolution, residual blocks working at
 # the *low* resolution (cheap), then one ×2 upsampling stage per factor of two, and a
 # 9 × 9 convolution back to RGB. `keras_style.nets.superres.build_super_resolution` builds it
-# (upsampling is nearest-neighbour + convolution, as in our style networks).
+# (each upsampling stage enlarges ×2, nearest-neighbour or bilinear, then convolves).
 #
 # The networks we ship (`sr_architecture(factor)`, which is what
 # `python -m keras_style.train --task super-resolution` builds) change three things so that
@@ -110,6 +113,13 @@ for path, img in zip(photo_paths, originals):
 #   were far worse than bicubic after 300 steps);
 # * no batch normalization;
 # * a linear output, clipped to `[0, 1]` when the network is used, instead of the tanh.
+#
+# The ×4 perceptual network `sr_x4` also has **bilinear** stages: nearest-neighbour stages
+# print a faint period-4 grid once trained. It was trained with `--loss-jitter 3` (the loss
+# sees the output at a random pixel offset each step, so a pattern in step with the stages
+# cannot hide from VGG19's pooling) and a small per-pixel term beside the feature loss
+# (`--pixel-weight 1e6`); the main README has the measurements. The ×8 and pixel-loss
+# networks are the earlier nearest-stage ones.
 #
 # On the paper's 72 × 72 input, ×4:
 
@@ -172,9 +182,12 @@ for name in keras_style.available_networks("super-resolution"):
     factor, kind = int(meta["architecture"]["factor"]), meta["loss"]["kind"]
     networks.setdefault(factor, {})[kind] = (name, keras_style.load_model(name))
     hp = meta.get("hyperparameters", {})
-    print(f"{name:12s} ×{factor}, {kind} loss: {meta.get('steps', 0):,} steps of "
+    steps = meta.get("total_steps", meta.get("steps", 0))  # total_steps: trained in stages
+    hours = meta.get("total_wall_seconds", meta.get("wall_seconds", 0)) / 3600
+    print(f"{name:12s} ×{factor}, {kind} loss: {steps:,} steps of "
           f"{hp.get('batch_size')} × {hp.get('image_size')}² crops from "
-          f"{meta.get('training_images')} photos, {meta.get('wall_seconds', 0) / 3600:.1f} h")
+          f"{meta.get('training_images')} photos, {hours:.1f} h"
+          + (f" (in {len(meta['training_history'])} stages)" if "training_history" in meta else ""))
 if not networks:
     print("No super-resolution networks are shipped yet (weights/ has none): the comparison "
           "below shows bicubic interpolation only.")
@@ -302,3 +315,6 @@ for f in FACTORS:
 #
 # Photos: moose (Ryan Hagerty) and the Colosseum (Urse Ovidiu), public domain; Palais des
 # Papes (Tognopop), CC0; via GCompris, see `../shared/data/credits/`.
+
+# %%
+print(run_report())

@@ -60,6 +60,9 @@ BLEND = (3, 12)  # two of the 26 styles to mix in section 6
 import keras_style
 from keras_style.notebook import find_image, show_jpeg
 
+from keras_style.notebook import full_quality, run_report
+
+FULL_QUALITY = full_quality(FULL_QUALITY)  # or KERAS_STYLE_FULL_QUALITY=1 from outside
 if FULL_QUALITY:
     SIZE = 768
     SHEET_TILE = 384
@@ -353,3 +356,6 @@ show(row([as_image(find_image(PHOTO, "photos"), max_size=SIZE), mine],
 # Hokusai, *The Great Wave off Kanagawa* (c. 1831); Kandinsky, *Composition VIII* (1923);
 # sources in `../shared/data/SOURCES.md`. Networks: Magenta (Apache-2.0), see
 # `weights/README.md`.
+
+# %%
+print(run_report())
