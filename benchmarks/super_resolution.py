@@ -323,8 +323,10 @@ class Network:
     def describe(self) -> str:
         m = self.meta or {}
         bits = [f"`{self.meta_path}`"]
-        if "steps" in m:
-            bits.append(f"{m['steps']} training steps")
+        steps = m.get("total_steps", m.get("steps"))  # total_steps: trained in stages
+        if steps is not None:
+            stages = len(m.get("training_history") or ())
+            bits.append(f"{steps} training steps" + (f" in {stages} stages" if stages else ""))
         kind = (m.get("loss") or {}).get("kind")
         if kind == "perceptual":
             bits.append("feature loss on " + ", ".join((m.get("loss") or {}).get(
