@@ -22,9 +22,9 @@ from keras_style.cli import (Parser, UsageError, formatter,  # noqa: F401 (Usage
 from keras_style.training import FINETUNE_DEFAULTS as FINETUNE
 from keras_style.training import SCRATCH_DEFAULTS as SCRATCH
 from keras_style.training import (DISTRIBUTE, JOHNSON_CONTENT_LAYERS,  # noqa: F401 (re-exported)
-                                  JOHNSON_STYLE_LAYERS, PROG, SR_LR, SR_UPSAMPLINGS, STYLE_LR,
-                                  STYLE_TV, TASKS, TRAINABLE, TrainConfig, check_resume, fit,
-                                  run_identity)
+                                  JOHNSON_STYLE_LAYERS, LR_FINAL_FRACTION, PROG, SR_LR,
+                                  SR_UPSAMPLINGS, STYLE_LR, STYLE_TV, TASKS, TRAINABLE,
+                                  TrainConfig, check_resume, fit, run_identity)
 
 
 def build_parser() -> Parser:
@@ -61,6 +61,12 @@ def build_parser() -> Parser:
     p.add_argument("--lr", type=positive_float, default=None,
                    help=f"Adam learning rate (default: {STYLE_LR} for style, {SR_LR} for "
                         "super-resolution)")
+    p.add_argument("--lr-decay", type=int, default=d.lr_decay, metavar="STEPS",
+                   help="lower the learning rate along a half cosine over this run's first "
+                        "STEPS steps, to --lr-final (0: constant)")
+    p.add_argument("--lr-final", type=non_negative_float, default=None,
+                   help="the learning rate at the end of --lr-decay (default: "
+                        f"{LR_FINAL_FRACTION:g} x --lr)")
     p.add_argument("--content-weight", type=non_negative_float, default=None,
                    help=f"default: {SCRATCH['content_weight']:g}; with --init: "
                         f"{FINETUNE['content_weight']:g}")

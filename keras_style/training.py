@@ -41,6 +41,8 @@ FINETUNE_DEFAULTS = {"content_weight": 0.5, "style_weight": 2.0, "laplacian_weig
 SCRATCH_DEFAULTS = {"content_weight": 1.0, "style_weight": 10.0, "laplacian_weight": 0.0,
                     "trainable": "all", "style_size": None}
 TRAINABLE = ("all", "norms")
+# --lr-decay without --lr-final ends at this fraction of --lr
+LR_FINAL_FRACTION = 0.1
 DISTRIBUTE = ("default", "mirrored")
 
 
@@ -69,6 +71,8 @@ class TrainConfig:
     image_size: int = 256
     style_size: int | None = None
     lr: float | None = None
+    lr_decay: int = 0
+    lr_final: float | None = None
     content_weight: float | None = None
     style_weight: float | None = None
     tv_weight: float | None = None
@@ -127,9 +131,34 @@ class TrainConfig:
         if sr and self.trainable != "all":
             raise UsageError("--trainable norms is for style networks; a super-resolution "
                              "network has no normalization layers to train alone.")
+        if int(self.lr_decay) < 0:
+            raise UsageError(f"--lr-decay must be 0 (off) or a number of steps, got "
+                             f"{self.lr_decay}.")
+        if self.lr_final is not None:
+            if not self.lr_decay:
+                raise UsageError("--lr-final needs --lr-decay STEPS (the steps over which "
+                                 "the learning rate falls to it).")
+            if not 0 <= self.lr_final <= self.lr:
+                raise UsageError(f"--lr-final must be between 0 and --lr ({self.lr:g}), got "
+                                 f"{self.lr_final:g}.")
+        elif self.lr_decay:
+            object.__setattr__(self, "lr_final", self.lr * LR_FINAL_FRACTION)
         if not 0 <= int(self.loss_jitter) <= self.image_size // 4:
             raise UsageError(f"--loss-jitter must be between 0 and a quarter of --image-size "
                              f"({self.image_size // 4}), got {self.loss_jitter}.")
+
+    def learning_rate(self):
+        """Adam's learning rate: ``lr``, or with ``lr_decay`` a half-cosine from ``lr`` at
+        this run's first step to ``lr_final`` at step ``lr_decay`` (and ``lr_final`` after).
+        The schedule counts the optimizer's own steps, which a checkpoint keeps, so a
+        resumed run goes on where it stopped."""
+        if not self.lr_decay:
+            return self.lr
+        import keras
+
+        return keras.optimizers.schedules.CosineDecay(
+            self.lr, decay_steps=int(self.lr_decay),
+            alpha=self.lr_final / self.lr if self.lr else 0.0)
 
     @property
     def ckpt_dir(self) -> Path:
@@ -650,7 +679,7 @@ def fit(cfg: TrainConfig, callback=None, argv=None) -> TrainResult:
         model, record = build_network(cfg, style_image)
         loss = PerceptualLoss(loss_cfg)
         style_targets = {} if cfg.task != "style" else loss.style_targets(style_image)
-        optimizer = keras.optimizers.Adam(learning_rate=cfg.lr)
+        optimizer = keras.optimizers.Adam(learning_rate=cfg.learning_rate())
         optimizer.build(model.trainable_variables)
         checkpoints = Checkpoints(cfg, model, optimizer)
     start = checkpoints.restore()

@@ -121,3 +121,52 @@ def test_help_documents_every_flag():
                  "--trainable", "--distribute", "--style-tiles", "--sr-upsampling"):
         assert re.search(rf"(?<![\w-]){re.escape(flag)}(?![\w-])", text), flag
     assert "light_skip" in text
+
+
+def test_lr_decay_is_a_half_cosine_to_lr_final():
+    cfg = TrainConfig(style=None, data="d", task="super-resolution", lr=1e-3, lr_decay=10,
+                      lr_final=1e-4)
+    schedule = cfg.learning_rate()
+    for step, expected in ((0, 1e-3), (5, 5.5e-4), (10, 1e-4), (50, 1e-4)):
+        assert float(schedule(step)) == pytest.approx(expected, rel=1e-5)
+    assert float(schedule(2)) > float(schedule(3))  # falling all the way
+    # without --lr-final it ends at a tenth; without --lr-decay the rate is a constant
+    assert TrainConfig(style=None, data="d", task="super-resolution",
+                       lr_decay=10).lr_final == pytest.approx(1e-5)
+    constant = TrainConfig(style=None, data="d", task="super-resolution")
+    assert constant.learning_rate() == 1e-4 and constant.lr_final is None
+    for bad, words in (({"lr_final": 1e-5}, "--lr-final needs --lr-decay"),
+                       ({"lr_decay": -1}, "--lr-decay must be 0"),
+                       ({"lr_decay": 5, "lr_final": 1.0}, "--lr-final must be between 0 and")):
+        with pytest.raises(UsageError, match=words):
+            TrainConfig(style=None, data="d", task="super-resolution", **bad)
+
+
+@pytest.mark.slow
+@pytest.mark.vgg
+def test_a_resumed_run_goes_on_along_its_lr_schedule(photos, tmp_path, capsys):
+    """Two steps, stop, resume to four == four steps straight, with a learning rate that
+    changes every step: the schedule continues from the checkpoint, not from the top."""
+    from keras_style.networks import load_model
+
+    base = ["--task", "super-resolution", "--factor", "2", "--data", str(photos),
+            "--image-size", "32", "--batch-size", "2", "--no-progress", "--lr", "1e-3",
+            "--checkpoint-every", "2"]
+    common = base + ["--lr-decay", "3", "--lr-final", "1e-5"]
+    assert train.main(common + ["--out", str(tmp_path / "straight"), "--steps", "4"]) == 0
+    assert train.main(common + ["--out", str(tmp_path / "split"), "--steps", "2"]) == 0
+    assert train.main(common + ["--out", str(tmp_path / "split"), "--steps", "4",
+                                "--resume"]) == 0, capsys.readouterr().err
+    a, b = load_model(tmp_path / "straight"), load_model(tmp_path / "split")
+    for wa, wb in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_allclose(wa, wb, rtol=1e-4, atol=1e-6)
+    # a constant-rate network differs: the schedule did act
+    assert train.main(base + ["--out", str(tmp_path / "constant"), "--steps", "4"]) == 0
+    c = load_model(tmp_path / "constant")
+    assert any(not np.allclose(wa, wc, atol=1e-6) for wa, wc in zip(a.get_weights(),
+                                                                       c.get_weights()))
+    meta = json.loads((tmp_path / "split.json").read_text())["hyperparameters"]
+    assert (meta["lr_decay"], meta["lr_final"]) == (3, 1e-5)
+    code = train.main(base + ["--lr-decay", "3", "--lr-final", "1e-6", "--out",
+                              str(tmp_path / "split"), "--steps", "6", "--resume"])
+    assert code == 2 and "--lr-final (was 1e-05, now 1e-06)" in capsys.readouterr().err
