@@ -323,8 +323,10 @@ class Network:
     def describe(self) -> str:
         m = self.meta or {}
         bits = [f"`{self.meta_path}`"]
-        steps = m.get("total_steps", m.get("steps"))  # total_steps: trained in stages
-        if steps is not None:
+        if "steps" in m:
+            from keras_style.networks import training_totals
+
+            steps = training_totals(m)[0]  # a network trained in stages: all of them
             stages = len(m.get("training_history") or ())
             bits.append(f"{steps} training steps" + (f" in {stages} stages" if stages else ""))
         kind = (m.get("loss") or {}).get("kind")

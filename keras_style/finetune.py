@@ -74,23 +74,36 @@ def _magenta_start(name: str, arg: str, style_image):
     return model, config, code, record
 
 
-def _trained_start(spec: str):
-    """``(model, record)`` continuing a trained network (a name or a path prefix)."""
+def load_trained(spec: str):
+    """``(model, metadata, record)`` of a trained network to continue (a name or a path
+    prefix): ``record`` is the JSON's ``init`` entry of the run that continues it, with the
+    steps and wall time the start network had seen in all.  A file that does not load is one
+    sentence (:class:`UsageError`)."""
     from keras_style.errors import WeightsError
-    from keras_style.nets import family_of
-    from keras_style.networks import load_model
+    from keras_style.networks import load_model, training_totals
 
     try:
         trained, meta = load_model(spec, with_metadata=True)
     except WeightsError as exc:
         raise UsageError(f"--init {spec}: {exc}") from None
+    steps, seconds = training_totals(meta)
+    record = {"network": spec, "steps": meta.get("steps"), "init": meta.get("init"),
+              "total_steps": steps, "total_wall_seconds": seconds}
+    return trained, meta, record
+
+
+def _trained_start(spec: str):
+    """``(model, family, architecture, architecture name, record)`` continuing a trained
+    style network."""
+    from keras_style.nets import family_of
+
+    trained, meta, record = load_trained(spec)
     family = family_of(meta)
     if meta.get("task", "style") != "style" or family not in ("johnson", "magenta_fixed"):
         raise UsageError(f"--init {spec}: a {meta.get('task')} network of family {family} "
                          "cannot start a one-style network; use arbitrary, multistyle26:N or "
                          "a trained style network.")
-    record = {"network": spec, "steps": meta.get("steps"), "style_image": meta.get("style_image"),
-              "init": meta.get("init")}
+    record["style_image"] = meta.get("style_image")
     return trained, family, meta["architecture"], meta.get("architecture_name"), record
 
 

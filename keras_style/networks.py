@@ -71,6 +71,16 @@ def resolve(name_or_path) -> tuple[Path, Path]:
                        "or give the path prefix of NAME.json + NAME.weights.h5).")
 
 
+def training_totals(meta: dict) -> tuple[int, float]:
+    """``(steps, wall seconds)`` a network was trained for in all: its JSON's
+    ``total_steps`` / ``total_wall_seconds`` when it continued another network (``train
+    --init``, which adds the start network's), else the ``steps`` / ``wall_seconds`` of its
+    one run (0 when the JSON does not say)."""
+    steps = meta.get("total_steps", meta.get("steps")) or 0
+    seconds = meta.get("total_wall_seconds", meta.get("wall_seconds")) or 0.0
+    return int(steps), float(seconds)
+
+
 def read_metadata(meta: Path) -> dict:
     try:
         data = json.loads(Path(meta).read_text())

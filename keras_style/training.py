@@ -319,18 +319,12 @@ def build_network(cfg: TrainConfig, style_image=None):
                    "architecture_name": cfg.arch}
 
 
-def _sr_init_metadata(cfg: TrainConfig) -> dict:
-    """The JSON of ``--task super-resolution --init NET``, refused unless it describes a
-    network of the run's architecture (read before any folder is made)."""
-    from keras_style.errors import WeightsError
+def _check_sr_init(cfg: TrainConfig, meta: dict) -> dict:
+    """``meta``, the JSON of ``--task super-resolution --init NET``, refused unless it
+    describes a network of the run's architecture."""
     from keras_style.nets import family_of
     from keras_style.nets.superres import sr_architecture
-    from keras_style.networks import read_metadata, resolve
 
-    try:
-        meta = read_metadata(resolve(cfg.init)[0])
-    except WeightsError as exc:
-        raise UsageError(f"--init {cfg.init}: {exc}") from None
     architecture = sr_architecture(cfg.factor, upsampling=cfg.sr_upsampling)
     if family_of(meta) != "superres" or meta.get("architecture") != architecture:
         raise UsageError(f"--init {cfg.init}: not a super-resolution network of this run's "
@@ -339,20 +333,26 @@ def _sr_init_metadata(cfg: TrainConfig) -> dict:
     return meta
 
 
+def _sr_init_metadata(cfg: TrainConfig) -> dict:
+    """The checked JSON of the ``--init`` network, read before any folder is made."""
+    from keras_style.errors import WeightsError
+    from keras_style.networks import read_metadata, resolve
+
+    try:
+        meta = read_metadata(resolve(cfg.init)[0])
+    except WeightsError as exc:
+        raise UsageError(f"--init {cfg.init}: {exc}") from None
+    return _check_sr_init(cfg, meta)
+
+
 def _sr_start(cfg: TrainConfig, record: dict):
     """``--task super-resolution --init NET``: continue a trained super-resolution network of
     the run's architecture (for example a snapshot of a long run, with changed settings)."""
-    from keras_style.errors import WeightsError
-    from keras_style.networks import load_model
+    from keras_style.finetune import load_trained
 
-    meta = _sr_init_metadata(cfg)
-    try:
-        model = load_model(cfg.init)
-    except WeightsError as exc:
-        raise UsageError(f"--init {cfg.init}: {exc}") from None
-    init = {"network": cfg.init, "steps": meta.get("steps"), "init": meta.get("init"),
-            "loss": meta.get("loss_config")}
-    return model, {**record, "init": init}
+    model, meta, init = load_trained(cfg.init)
+    _check_sr_init(cfg, meta)
+    return model, {**record, "init": {**init, "loss": meta.get("loss_config")}}
 
 
 def loss_view(cfg: TrainConfig):
@@ -605,6 +605,16 @@ def _setup_tensorflow(cfg: TrainConfig):
     return strategy
 
 
+def _totals(init, steps: int, wall: float) -> dict:
+    """``total_steps`` and ``total_wall_seconds`` of a run that continued a trained network
+    (``--init NET``): its own plus what the start network had seen in all; nothing for a
+    run from scratch or from a pretrained Magenta network (whose training is not ours)."""
+    if not init or "total_steps" not in init:
+        return {}
+    return {"total_steps": steps + int(init["total_steps"]),
+            "total_wall_seconds": round(wall + float(init["total_wall_seconds"]), 1)}
+
+
 def _metadata(cfg, network_record, data, held_out, steps, wall, last, loss_cfg, argv):
     import keras
     import tensorflow as tf
@@ -615,7 +625,8 @@ def _metadata(cfg, network_record, data, held_out, steps, wall, last, loss_cfg, 
         "style_image": Path(cfg.style).name if cfg.style else None,
         "data": str(cfg.data), "training_images": len(data), "held_out": held_out,
         "skipped_files": sorted(str(p) for p in data.skipped),
-        "steps": steps, "wall_seconds": round(wall, 1), "final_loss": last,
+        "steps": steps, "wall_seconds": round(wall, 1),
+        **_totals(network_record.get("init"), steps, wall), "final_loss": last,
         "loss": {"kind": "pixel" if (sr and cfg.pixel_loss) else "perceptual",
                  "content_layers": list(cfg.content_layers),
                  "style_layers": [] if sr else list(cfg.style_layers),

@@ -73,7 +73,7 @@ import numpy as np
 
 from keras_style.data import degrade
 from keras_style.image import as_image, from_pil, to_pil
-from keras_style.networks import read_metadata, resolve
+from keras_style.networks import read_metadata, resolve, training_totals
 from keras_style.nets.superres import build_super_resolution
 
 import keras  # after keras_style, which imports TensorFlow without its start-up log lines
@@ -182,8 +182,8 @@ for name in keras_style.available_networks("super-resolution"):
     factor, kind = int(meta["architecture"]["factor"]), meta["loss"]["kind"]
     networks.setdefault(factor, {})[kind] = (name, keras_style.load_model(name))
     hp = meta.get("hyperparameters", {})
-    steps = meta.get("total_steps", meta.get("steps", 0))  # total_steps: trained in stages
-    hours = meta.get("total_wall_seconds", meta.get("wall_seconds", 0)) / 3600
+    steps, seconds = training_totals(meta)  # a network trained in stages: all of them
+    hours = seconds / 3600
     print(f"{name:12s} ×{factor}, {kind} loss: {steps:,} steps of "
           f"{hp.get('batch_size')} × {hp.get('image_size')}² crops from "
           f"{meta.get('training_images')} photos, {hours:.1f} h"

@@ -9,7 +9,7 @@ from PIL import Image
 
 from keras_style import train, upscale
 from keras_style.data import degrade, gaussian_kernel
-from keras_style.networks import save_network
+from keras_style.networks import save_network, training_totals
 from keras_style.nets.johnson import build_transformer
 from keras_style.nets.superres import (SR_UPSAMPLINGS, ShuffleConv2D, build_super_resolution,
                                        sr_architecture)
@@ -333,6 +333,16 @@ def test_sr_training_continues_a_trained_network_with_new_settings(tmp_path, pho
     meta = json.loads(Path(f"{second}.json").read_text())
     assert meta["init"]["network"] == str(first) and meta["init"]["steps"] == 2
     assert meta["hyperparameters"]["loss_jitter"] == 2 and meta["family"] == "superres"
+    # the JSON counts both stages, and a third stage all three
+    first_meta = json.loads(Path(f"{first}.json").read_text())
+    assert "total_steps" not in first_meta and meta["total_steps"] == 4
+    assert meta["total_wall_seconds"] == pytest.approx(
+        first_meta["wall_seconds"] + meta["wall_seconds"], abs=0.2)
+    third = tmp_path / "third"
+    assert train.main(common + ["--out", str(third), "--init", str(second)]) == 0
+    third_meta = json.loads(Path(f"{third}.json").read_text())
+    assert third_meta["total_steps"] == 6 and third_meta["init"]["total_steps"] == 4
+    assert training_totals(third_meta)[0] == 6
     before, after = load_model(first), load_model(second)
     assert any(not np.array_equal(a, b) for a, b in zip(before.get_weights(), after.get_weights()))
     # a network of another factor or upsampling, or a style network, is refused in a sentence
