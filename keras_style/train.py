@@ -42,6 +42,11 @@ def build_parser() -> Parser:
                    help="super-resolution: the x2 upsampling stages: nearest- or "
                         "bilinear-upsample + conv, sub-pixel conv (pixel shuffle, "
                         "ICNR-initialized), or transposed conv")
+    p.add_argument("--sr-blocks", type=positive_int, default=d.sr_blocks, metavar="N",
+                   help="super-resolution: residual blocks at the low resolution (Johnson et "
+                        "al.: 4); with --init, a network with fewer blocks or a smaller "
+                        "--factor grows into this one (new blocks and stages start as "
+                        "identities)")
     p.add_argument("--pixel-loss", action="store_true",
                    help="super-resolution: train on the per-pixel MSE instead of the feature "
                         "reconstruction loss (the paper's baseline)")
@@ -107,7 +112,8 @@ def build_parser() -> Parser:
                         "predicted style), multistyle26:N (one of the 26 styles, or a blend "
                         "such as multistyle26:3:0.5,12:0.5), or the name or path of a trained "
                         "style network to continue (super-resolution: a trained network of "
-                        "the same factor and --sr-upsampling)")
+                        "the same --sr-upsampling, and the same or a smaller factor and "
+                        "--sr-blocks: see --sr-blocks)")
     p.add_argument("--trainable", choices=TRAINABLE, default=None,
                    help="what trains: all weights, or only the normalization scales and "
                         "shifts (with --init: the style code and its projections; the "

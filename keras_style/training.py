@@ -63,6 +63,7 @@ class TrainConfig:
     task: str = "style"
     factor: int = 4
     sr_upsampling: str = "nearest"
+    sr_blocks: int = 4
     pixel_loss: bool = False
     blur_sigma: float = 1.0
     out: str = "style_net"
@@ -112,7 +113,7 @@ class TrainConfig:
         for name in ("content_layers", "style_layers"):
             object.__setattr__(self, name, tuple(getattr(self, name)))
         for name in ("steps", "batch_size", "image_size", "checkpoint_every", "log_every",
-                     "sample_every", "style_tiles"):
+                     "sample_every", "style_tiles", "sr_blocks"):
             if int(getattr(self, name)) < 1:
                 raise UsageError(f"{_flag(name)} must be a positive integer, got "
                                  f"{getattr(self, name)}.")
@@ -128,6 +129,8 @@ class TrainConfig:
             raise UsageError(f"--trainable must be one of {', '.join(TRAINABLE)}.")
         if self.distribute not in DISTRIBUTE:
             raise UsageError(f"--distribute must be one of {', '.join(DISTRIBUTE)}.")
+        if not sr and self.sr_blocks != TrainConfig.sr_blocks:
+            raise UsageError("--sr-blocks is for --task super-resolution.")
         if sr and self.trainable != "all":
             raise UsageError("--trainable norms is for style networks; a super-resolution "
                              "network has no normalization layers to train alone.")
@@ -296,9 +299,9 @@ def build_network(cfg: TrainConfig, style_image=None):
     ``architecture``, ``architecture_name`` and, when started from a pretrained network,
     ``init`` (what it was and where it came from)."""
     if cfg.task == "super-resolution":
-        from keras_style.nets.superres import build_super_resolution, sr_architecture
+        from keras_style.nets.superres import build_super_resolution
 
-        architecture = sr_architecture(cfg.factor, upsampling=cfg.sr_upsampling)
+        architecture = _sr_target(cfg)
         record = {"family": "superres", "architecture": architecture,
                   "architecture_name": f"sr_x{cfg.factor}"}
         if cfg.init:
@@ -319,17 +322,28 @@ def build_network(cfg: TrainConfig, style_image=None):
                    "architecture_name": cfg.arch}
 
 
-def _check_sr_init(cfg: TrainConfig, meta: dict) -> dict:
-    """``meta``, the JSON of ``--task super-resolution --init NET``, refused unless it
-    describes a network of the run's architecture."""
-    from keras_style.nets import family_of
+def _sr_target(cfg: TrainConfig) -> dict:
+    """The ``architecture`` entry of the super-resolution network ``cfg`` trains."""
     from keras_style.nets.superres import sr_architecture
 
-    architecture = sr_architecture(cfg.factor, upsampling=cfg.sr_upsampling)
-    if family_of(meta) != "superres" or meta.get("architecture") != architecture:
-        raise UsageError(f"--init {cfg.init}: not a super-resolution network of this run's "
-                         f"architecture (x{cfg.factor}, --sr-upsampling {cfg.sr_upsampling}); "
-                         f"it has {meta.get('architecture')}.")
+    return sr_architecture(cfg.factor, upsampling=cfg.sr_upsampling,
+                           residual_blocks=cfg.sr_blocks)
+
+
+def _check_sr_init(cfg: TrainConfig, meta: dict) -> dict:
+    """``meta``, the JSON of ``--task super-resolution --init NET``, refused unless it
+    describes a network of the run's architecture or one it can grow from (a smaller factor
+    or fewer residual blocks: :func:`~keras_style.nets.superres.grow_super_resolution`)."""
+    from keras_style.nets import family_of
+    from keras_style.nets.superres import growth_problem
+
+    if family_of(meta) != "superres":
+        raise UsageError(f"--init {cfg.init}: not a super-resolution network.")
+    problem = growth_problem(meta.get("architecture") or {}, _sr_target(cfg))
+    if problem:
+        raise UsageError(f"--init {cfg.init}: not a super-resolution network this run can "
+                         f"start from (x{cfg.factor}, --sr-upsampling {cfg.sr_upsampling}, "
+                         f"--sr-blocks {cfg.sr_blocks}): {problem}.")
     return meta
 
 
@@ -347,12 +361,21 @@ def _sr_init_metadata(cfg: TrainConfig) -> dict:
 
 def _sr_start(cfg: TrainConfig, record: dict):
     """``--task super-resolution --init NET``: continue a trained super-resolution network of
-    the run's architecture (for example a snapshot of a long run, with changed settings)."""
+    the run's architecture (for example a snapshot of a long run, with changed settings), or
+    grow one of a smaller factor or with fewer residual blocks into it."""
     from keras_style.finetune import load_trained
+    from keras_style.nets.superres import grow_super_resolution
 
     model, meta, init = load_trained(cfg.init)
     _check_sr_init(cfg, meta)
-    return model, {**record, "init": {**init, "loss": meta.get("loss_config")}}
+    init["loss"] = meta.get("loss_config")
+    if meta["architecture"] != record["architecture"]:
+        model, grown = grow_super_resolution(model, meta["architecture"], record["architecture"])
+        init.update(architecture=meta["architecture"], grown=grown)
+        print(f"{PROG}: --init {cfg.init}: grown from x{meta['architecture']['factor']} with "
+              f"{meta['architecture']['residual_blocks']} residual blocks; added "
+              f"{', '.join(grown['added'])}.", file=sys.stderr)
+    return model, {**record, "init": init}
 
 
 def loss_view(cfg: TrainConfig):

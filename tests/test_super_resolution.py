@@ -345,18 +345,22 @@ def test_sr_training_continues_a_trained_network_with_new_settings(tmp_path, pho
     assert training_totals(third_meta)[0] == 6
     before, after = load_model(first), load_model(second)
     assert any(not np.array_equal(a, b) for a, b in zip(before.get_weights(), after.get_weights()))
-    # a network of another factor or upsampling, or a style network, is refused in a sentence
-    for other in (["--factor", "4"], ["--sr-upsampling", "bilinear"]):
+    # a network of another upsampling, or a larger factor, or a style network, is refused
+    # in a sentence
+    for other, why in ((["--sr-upsampling", "bilinear"], "its upsampling is 'nearest', not "
+                        "'bilinear'"), (["--factor", "4", "--sr-blocks", "2"], "it has 4 "
+                                        "residual blocks, more than 2")):
         code = train.main(common + other + ["--out", str(tmp_path / "x"), "--init", str(first)])
         err = capsys.readouterr().err
-        assert code == 2 and "not a super-resolution network of this run's architecture" in err
+        assert code == 2 and "not a super-resolution network this run can start from" in err
+        assert why in err
     style = tmp_path / "style"
     from keras_style.nets.johnson import get_architecture
 
     save_network(build_transformer("light"), style,
                  {"task": "style", "architecture": get_architecture("light").to_dict()})
     code = train.main(common + ["--out", str(tmp_path / "y"), "--init", str(style)])
-    assert code == 2 and "not a super-resolution network" in capsys.readouterr().err
+    assert code == 2 and "not a super-resolution network." in capsys.readouterr().err
     code = train.main(common + ["--out", str(tmp_path / "z"), "--init", str(first),
                                 "--trainable", "norms"])
     assert code == 2 and "--trainable norms is for style networks" in capsys.readouterr().err
@@ -396,3 +400,53 @@ def test_committed_training_state_resumes_with_its_documented_command(monkeypatc
             from keras_style.training import check_inputs
 
             check_inputs(cfg)
+
+
+def test_grown_network_starts_as_its_source_or_as_bicubic():
+    """More residual blocks: the same output as the source; a larger factor: bicubic at the
+    new factor, on the source's features (the new stage upsamples them)."""
+    import tensorflow as tf
+
+    from keras_style.nets.superres import grow_super_resolution, growth_problem
+
+    arch = sr_architecture(2, upsampling="bilinear")
+    source = build_super_resolution(**arch)
+    rng = np.random.default_rng(3)
+    source.set_weights([rng.normal(0, 0.05, w.shape).astype(np.float32)
+                        for w in source.get_weights()])  # a "trained" network: not bicubic
+    x = rng.random((1, 12, 10, 3)).astype(np.float32)
+    deeper, report = grow_super_resolution(source, arch, {**arch, "residual_blocks": 6})
+    np.testing.assert_allclose(np.asarray(deeper(x)), np.asarray(source(x)), atol=1e-5)
+    assert report["added"] == ["residual5 (identity)", "residual6 (identity)"]
+    x4, report = grow_super_resolution(source, arch, {**arch, "factor": 4})
+    bicubic = np.clip(tf.image.resize(x, (48, 40), "bicubic").numpy(), 0, 1)
+    np.testing.assert_allclose(np.asarray(x4(x)), bicubic, atol=1e-5)
+    assert "up2_conv (identity: upsamples the features)" in report["added"]
+    assert "in_conv" in report["copied"] and "up1_conv" in report["copied"]
+    np.testing.assert_array_equal(x4.get_layer("residual1").get_weights()[0],
+                                  source.get_layer("residual1").get_weights()[0])
+    # nothing that cannot grow
+    assert "larger than x2" in growth_problem({**arch, "factor": 4}, arch)
+    assert "only a network with" in growth_problem(
+        sr_architecture(2, upsampling="shuffle"), sr_architecture(4, upsampling="shuffle"))
+    with pytest.raises(ValueError, match="width is 64, not 32"):
+        grow_super_resolution(source, arch, {**arch, "width": 32})
+
+
+@pytest.mark.vgg
+@pytest.mark.slow
+def test_training_grows_a_smaller_network_and_records_it(tmp_path, photos, capsys):
+    common = ["--task", "super-resolution", "--data", str(photos), "--steps", "2",
+              "--image-size", "32", "--batch-size", "2", "--no-progress"]
+    small, big = tmp_path / "small", tmp_path / "big"
+    assert train.main(common + ["--factor", "2", "--out", str(small)]) == 0
+    code = train.main(common + ["--factor", "4", "--sr-blocks", "5", "--out", str(big),
+                                "--init", str(small)])
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "grown from x2 with 4 residual blocks; added residual5 (identity)" in err
+    meta = json.loads(Path(f"{big}.json").read_text())
+    assert meta["architecture"]["factor"] == 4 and meta["architecture"]["residual_blocks"] == 5
+    assert meta["init"]["architecture"]["factor"] == 2 and meta["total_steps"] == 4
+    assert "out_conv (zero: starts as bicubic)" in meta["init"]["grown"]["added"]
+    assert meta["hyperparameters"]["sr_blocks"] == 5

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import keras_style._quiet  # noqa: F401  (quiet TensorFlow import first)
 import keras
+import numpy as np
 from keras import ops
 
 from keras_style.layers import (HalvesConv2D, LinearPixels, ReflectionPadding2D, ResidualBlock,
@@ -147,3 +148,74 @@ def sr_architecture(factor: int, **overrides) -> dict:
             "output": "linear"}
     arch.update(overrides)
     return arch
+
+
+GROWABLE_UPSAMPLINGS = ("nearest", "bilinear")
+
+
+def growth_problem(source: dict, target: dict) -> str | None:
+    """Why a network of architecture ``source`` cannot start one of ``target`` by
+    :func:`grow_super_resolution` (a sentence), or ``None`` when it can."""
+    fixed = ("width", "normalization", "upsampling", "skip", "output")
+    differ = [k for k in fixed if source.get(k) != target.get(k)]
+    if differ:
+        return "its " + ", ".join(f"{k} is {source.get(k)!r}, not {target.get(k)!r}"
+                                  for k in differ)
+    if source.get("factor") != target.get("factor") and (
+            target.get("upsampling") not in GROWABLE_UPSAMPLINGS or target.get("skip") != "bicubic"):
+        return (f"only a network with {' or '.join(GROWABLE_UPSAMPLINGS)} stages and a bicubic "
+                "skip can start one of another factor")
+    if int(target["factor"]) < int(source["factor"]):
+        return f"it is x{source['factor']}, larger than x{target['factor']}"
+    if int(target["residual_blocks"]) < int(source["residual_blocks"]):
+        return (f"it has {source['residual_blocks']} residual blocks, more than "
+                f"{target['residual_blocks']}")
+    return None
+
+
+def grow_super_resolution(source: keras.Model, source_arch: dict, target_arch: dict):
+    """A network of ``target_arch`` that starts from the trained ``source``: ``(model,
+    report)``.
+
+    Every layer the two share (same name, same weight shapes) is copied.  Residual blocks
+    the source lacks are added after its own with their second convolution at zero, so they
+    pass their input through unchanged; upsampling stages it lacks (a larger factor) start
+    as pure upsampling of the features (identity kernel).  With the factor unchanged the
+    grown network computes what ``source`` does.  With a larger factor the last convolution
+    starts at zero, so the network starts as bicubic enlargement, as an untrained one does,
+    but on the source's trained features, which it learns to read out at the new scale.
+    ``report`` lists what was copied and what was added (for the JSON).
+    """
+    problem = growth_problem(source_arch, target_arch)
+    if problem:
+        raise ValueError(f"cannot grow this network: {problem}.")
+    model = build_super_resolution(**target_arch)
+    copied, added = [], []
+    new_factor = int(target_arch["factor"]) != int(source_arch["factor"])
+    for layer in model.layers:
+        if not layer.weights:
+            continue
+        try:
+            old = source.get_layer(layer.name)
+        except ValueError:
+            old = None
+        if layer.name == "out_conv" and new_factor:
+            layer.set_weights([np.zeros_like(w) for w in layer.get_weights()])
+            added.append(f"{layer.name} (zero: starts as bicubic)")
+        elif old is not None and [w.shape for w in old.get_weights()] == [
+                w.shape for w in layer.get_weights()]:
+            layer.set_weights(old.get_weights())
+            copied.append(layer.name)
+        elif isinstance(layer, ResidualBlock):
+            layer.conv2.set_weights([np.zeros_like(w) for w in layer.conv2.get_weights()])
+            added.append(f"{layer.name} (identity)")
+        elif isinstance(layer, UpsampleConv2D):
+            kernel, bias = layer.conv.get_weights()
+            k = kernel.shape[0] // 2
+            identity = np.zeros_like(kernel)
+            identity[k, k] = np.eye(kernel.shape[2], kernel.shape[3], dtype=kernel.dtype)
+            layer.conv.set_weights([identity, np.zeros_like(bias)])
+            added.append(f"{layer.name} (identity: upsamples the features)")
+        else:
+            raise ValueError(f"cannot grow this network: no rule for its layer {layer.name}.")
+    return model, {"copied": copied, "added": added}
