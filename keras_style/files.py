@@ -47,9 +47,13 @@ def atomic_path(path, suffix: str = ".tmp"):
     (not ``mkstemp``'s ``0o600``).  On any error (or Ctrl-C) the temporary file is removed
     and ``path`` is left as it was; an ``OSError`` is raised as a
     :class:`~keras_style.errors.WriteError` naming ``path``.  ``suffix`` lets writers that
-    insist on an extension (``.weights.h5``) see one.
+    insist on an extension (``.weights.h5``) see one.  A symbolic link is written through:
+    the file it points to is replaced and the link stays a link (as ``open(path, "w")``
+    would do), so ``-o latest.png`` pointing at a user's file does not turn into a copy.
     """
     path = Path(path)
+    if path.is_symlink():
+        path = Path(os.path.realpath(path))
     parent = path.parent
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=parent)

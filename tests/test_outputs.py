@@ -164,6 +164,20 @@ def test_atomic_path_failure_is_a_write_error_and_leaves_nothing(tmp_path, monke
     assert target.read_bytes() == b"old" and sorted(tmp_path.iterdir()) == [target]
 
 
+def test_atomic_path_writes_through_a_symlink(tmp_path):
+    """``-o latest.png`` where latest.png links to a file: the file is replaced, the link
+    stays a link (it used to become a regular file, breaking the user's link)."""
+    (tmp_path / "real").mkdir()
+    target = tmp_path / "real" / "t.bin"
+    target.write_bytes(b"old")
+    link = tmp_path / "latest.bin"
+    link.symlink_to(target)
+    with atomic_path(link) as tmp:
+        tmp.write_bytes(b"new")
+    assert link.is_symlink() and target.read_bytes() == b"new"
+    assert sorted(p.name for p in (tmp_path / "real").iterdir()) == ["t.bin"]
+
+
 def test_save_image_into_a_pipe(tmp_path):
     import threading
 
