@@ -77,6 +77,15 @@ def to_numpy(x):
     return keras.ops.convert_to_numpy(x)
 
 
+def image_grid(n, cols=3, width=2.7, height=2.4):
+    """A figure for ``n`` pictures, ``cols`` to a row (each ≥ 384 px at FULL_QUALITY)."""
+    rows = -(-n // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False)
+    for ax in axes.flat[n:]:
+        ax.axis("off")
+    return fig, axes.flat[:n]
+
+
 photo_path, painting_path = find_image(PHOTO, "photos"), find_image(PAINTING, "styles")
 print("photo:", photo_path.name, "| painting:", painting_path.name)
 
@@ -243,7 +252,7 @@ print("\nclosest to the photo, by pixel MSE:   ",
 print("closest to the photo, by content loss:",
       " < ".join(r[0] for r in sorted(small_changes, key=lambda r: r[2])))
 
-fig, axes = plt.subplots(1, len(variants), figsize=(2.3 * len(variants), 2.2))
+fig, axes = image_grid(len(variants))
 for ax, (name, img), (_, pix, loss) in zip(axes, variants.items(), rows):
     ax.imshow(img)
     ax.set_title(f"{name}\npixels {pix:.3f} · content {loss:.1f}", fontsize=8)
@@ -383,7 +392,7 @@ tv_images = {
     "+ noise (σ = 0.1)": variants["+ noise (σ = 0.1)"],
     "white noise": variants["white noise"],
 }
-fig, axes = plt.subplots(1, len(tv_images), figsize=(2.3 * len(tv_images), 2.1))
+fig, axes = image_grid(len(tv_images))
 for ax, (name, img) in zip(axes, tv_images.items()):
     by_hand = (np.abs(np.diff(img, axis=0)).sum() + np.abs(np.diff(img, axis=1)).sum())
     ours = float(ks_losses.total_variation_loss(img[None]))
@@ -446,7 +455,7 @@ scores = score(loss, candidates)
 print_terms(scores, "tutorial weights: content 1e4, style 1e-2, tv 30 (weighted terms)")
 
 # %%
-fig, axes = plt.subplots(1, len(candidates), figsize=(2.4 * len(candidates), 2.2))
+fig, axes = image_grid(len(candidates))
 for ax, (name, img) in zip(axes, candidates.items()):
     ax.imshow(np.clip(img, 0, 1))
     ax.set_title(f"{name}\ntotal {scores[name]['total']:.3g}", fontsize=9)
