@@ -129,7 +129,7 @@ def measure_training(job) -> dict:
     # the very step keras_style.train runs: same network, loss, objective and step function
     model, _ = build_network(cfg, style_image)
     loss = PerceptualLoss(cfg.loss_config())
-    optimizer = keras.optimizers.Adam(learning_rate=cfg.lr)
+    optimizer = keras.optimizers.Adam(learning_rate=cfg.learning_rate())
     optimizer.build(model.trainable_variables)
     train_step = make_train_step(model, optimizer,
                                  make_objective(cfg, loss, loss.style_targets(style_image)),

@@ -237,6 +237,22 @@ def check_outputs(cfg: TrainConfig):
     return plan_training_outputs(cfg.out, cfg.checkpoint_dir, cfg.log_dir, inputs=inputs)
 
 
+def saved_network(cfg: TrainConfig) -> dict | None:
+    """With ``--resume``: the description of the network being trained (``family``,
+    ``architecture``, ``init``, ...) that the run's ``progress.json`` keeps, or ``None``
+    (no checkpoint yet, or one written before runs kept it).  A run that has it resumes
+    without its ``--init`` network: the checkpoint holds every weight, so a committed
+    training state needs no copy of the network it started from."""
+    path = cfg.ckpt_dir / "progress.json"
+    if not cfg.resume or not path.is_file():
+        return None
+    try:
+        record = json.loads(path.read_text()).get("network")
+    except (OSError, ValueError, AttributeError):
+        return None  # check_resume names the damaged file
+    return record if isinstance(record, dict) and "architecture" in record else None
+
+
 def check_inputs(cfg: TrainConfig):
     """Everything that can be refused before training; returns the style image (or None)."""
     from keras_style import image as im
@@ -258,7 +274,7 @@ def check_inputs(cfg: TrainConfig):
         if cfg.image_size < 8 * cfg.factor:
             raise UsageError(f"--image-size must be at least {8 * cfg.factor} for --factor "
                              f"{cfg.factor} (low-resolution patches of 8 px or more).")
-        if cfg.init:
+        if cfg.init and saved_network(cfg) is None:
             _sr_init_metadata(cfg)
     for name in (*cfg.content_layers, *cfg.style_layers):
         try:
@@ -450,7 +466,7 @@ def make_train_step(model, optimizer, objective, model_input, strategy=None):
     strategy = strategy or tf.distribute.get_strategy()
     replicas = strategy.num_replicas_in_sync
 
-    view_of = getattr(objective, "view", lambda: (lambda images: images))
+    view_of = objective.view  # make_objective sets it: the loss view of each step
 
     def replica_step(batch):
         inputs = model_input(batch)
@@ -516,10 +532,10 @@ class Checkpoints:
     """The resumable state of a run: network, optimizer and step (``tf.train.Checkpoint``,
     the last two kept) plus ``progress.json`` (wall time, last terms, the run's settings)."""
 
-    def __init__(self, cfg: TrainConfig, model, optimizer):
+    def __init__(self, cfg: TrainConfig, model, optimizer, network: dict | None = None):
         import tensorflow as tf
 
-        self.cfg, self.dir = cfg, cfg.ckpt_dir
+        self.cfg, self.dir, self.network = cfg, cfg.ckpt_dir, network
         self.step = tf.Variable(0, dtype=tf.int64, name="step")
         self.ckpt = tf.train.Checkpoint(model=model, optimizer=optimizer, step=self.step)
         self.manager = tf.train.CheckpointManager(self.ckpt, str(self.dir), max_to_keep=2)
@@ -547,7 +563,8 @@ class Checkpoints:
             raise write_error(self.dir / f"ckpt-{step}", exc) from None
         with atomic_path(self.dir / "progress.json") as tmp:
             tmp.write_text(json.dumps({"step": step, "wall_seconds": wall, "last_terms": last,
-                                       "config": run_identity(self.cfg)}))
+                                       "config": run_identity(self.cfg),
+                                       "network": self.network}, default=str))
 
 
 class Reporter:
@@ -691,6 +708,18 @@ def _loop(cfg, step_fn, stream, checkpoints, reporter, start, wall, last):
     return 0, "", wall, last
 
 
+def _rebuild(cfg: TrainConfig, record: dict):
+    """The untrained network ``record`` describes, with the run's trainable weights."""
+    from keras_style.networks import build_from_metadata
+
+    model = build_from_metadata(record)
+    if cfg.trainable == "norms":
+        from keras_style.finetune import train_only_norms
+
+        train_only_norms(model)
+    return model
+
+
 def fit(cfg: TrainConfig, callback=None, argv=None) -> TrainResult:
     """Train the network ``cfg`` describes; return it with its metadata and status.
 
@@ -710,12 +739,16 @@ def fit(cfg: TrainConfig, callback=None, argv=None) -> TrainResult:
 
     loss_cfg = cfg.loss_config()
     with strategy.scope():
-        model, record = build_network(cfg, style_image)
+        record = saved_network(cfg)
+        if record is None:
+            model, record = build_network(cfg, style_image)
+        else:  # resuming: the checkpoint restores every weight over this
+            model = _rebuild(cfg, record)
         loss = PerceptualLoss(loss_cfg)
         style_targets = {} if cfg.task != "style" else loss.style_targets(style_image)
         optimizer = keras.optimizers.Adam(learning_rate=cfg.learning_rate())
         optimizer.build(model.trainable_variables)
-        checkpoints = Checkpoints(cfg, model, optimizer)
+        checkpoints = Checkpoints(cfg, model, optimizer, record)
     start = checkpoints.restore()
     if cfg.resume:
         print(f"{PROG}: resumed from {checkpoints.restored} at step {start}.", file=sys.stderr)

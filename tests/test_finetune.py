@@ -72,3 +72,25 @@ def test_finetuned_network_is_an_ordinary_network(photos, tmp_path, capsys):
     code = stylize.main([str(ASSETS / "colosseum.jpg"), "--model", str(out), "-o", str(result),
                          "--size", "96"])
     assert code == 0 and result.exists()
+
+
+@pytest.mark.slow
+@pytest.mark.vgg
+def test_a_finetuning_run_resumes_exactly_from_its_saved_network(photos, tmp_path, capsys):
+    """A resumed fine-tuning run rebuilds its network from progress.json (not from the
+    pretrained network and the painting's predicted style) and, with only the style path
+    trainable as before, goes on as an uninterrupted run."""
+    from keras_style.networks import load_model
+
+    common = ["--style", str(STYLE), "--data", str(photos), "--init", "arbitrary",
+              "--image-size", "64", "--batch-size", "1", "--no-progress", "--threads", "1",
+              "--checkpoint-every", "2"]
+    assert train.main(common + ["--out", str(tmp_path / "straight"), "--steps", "4"]) == 0
+    assert train.main(common + ["--out", str(tmp_path / "split"), "--steps", "2"]) == 0
+    saved = json.loads((tmp_path / "split_ckpt" / "progress.json").read_text())["network"]
+    assert saved["family"] == "magenta_fixed" and saved["init"]["trainable"] == "norms"
+    code = train.main(common + ["--out", str(tmp_path / "split"), "--steps", "4", "--resume"])
+    assert code == 0, capsys.readouterr().err
+    a, b = load_model(tmp_path / "straight"), load_model(tmp_path / "split")
+    for wa, wb in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_allclose(wa, wb, rtol=1e-4, atol=1e-6)

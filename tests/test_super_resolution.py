@@ -450,3 +450,33 @@ def test_training_grows_a_smaller_network_and_records_it(tmp_path, photos, capsy
     assert meta["init"]["architecture"]["factor"] == 2 and meta["total_steps"] == 4
     assert "out_conv (zero: starts as bicubic)" in meta["init"]["grown"]["added"]
     assert meta["hyperparameters"]["sr_blocks"] == 5
+
+
+@pytest.mark.vgg
+@pytest.mark.slow
+def test_a_checkpointed_run_resumes_without_its_init_network(tmp_path, photos, capsys):
+    """progress.json keeps the network's description, so a committed training state
+    resumes on a machine that has no copy of the network the run started from, and goes
+    on exactly as an uninterrupted run."""
+    from keras_style.networks import load_model
+
+    common = ["--task", "super-resolution", "--factor", "2", "--data", str(photos),
+              "--image-size", "32", "--batch-size", "2", "--no-progress",
+              "--checkpoint-every", "2"]
+    start = tmp_path / "start"
+    assert train.main(common + ["--out", str(start), "--steps", "2"]) == 0
+    grown = common + ["--init", str(start), "--sr-blocks", "5"]
+    assert train.main(grown + ["--out", str(tmp_path / "straight"), "--steps", "4"]) == 0
+    assert train.main(grown + ["--out", str(tmp_path / "split"), "--steps", "2"]) == 0
+    for suffix in (".json", ".weights.h5"):
+        Path(f"{start}{suffix}").unlink()
+    code = train.main(grown + ["--out", str(tmp_path / "split"), "--steps", "4", "--resume"])
+    assert code == 0, capsys.readouterr().err
+    a, b = load_model(tmp_path / "straight"), load_model(tmp_path / "split")
+    for wa, wb in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_allclose(wa, wb, rtol=1e-4, atol=1e-6)
+    meta = json.loads((tmp_path / "split.json").read_text())
+    assert meta["total_steps"] == 6 and meta["init"]["grown"]["added"][0].startswith("residual5")
+    # without a checkpoint the start network is still needed, and its absence is a sentence
+    code = train.main(grown + ["--out", str(tmp_path / "new"), "--steps", "2"])
+    assert code == 2 and f"--init {start}" in capsys.readouterr().err
