@@ -395,11 +395,16 @@ def test_committed_training_state_resumes_with_its_documented_command(monkeypatc
         cfg = train.parse_config(argv)
         assert cfg.resume
         assert train.check_resume(cfg, root / relative)["step"] > 0
-        if cfg.init:  # the network it started from is committed too
-            monkeypatch.chdir(root)
-            from keras_style.training import check_inputs
+        # the state describes its network, so it resumes without the one it started from
+        monkeypatch.chdir(root)
+        from keras_style.networks import build_from_metadata
+        from keras_style.training import check_inputs, saved_network
 
-            check_inputs(cfg)
+        record = saved_network(cfg)
+        assert record is not None, f"{relative}/progress.json does not describe its network"
+        assert record["architecture"]["factor"] == cfg.factor
+        check_inputs(cfg)
+        build_from_metadata(record)
 
 
 def test_grown_network_starts_as_its_source_or_as_bicubic():
