@@ -71,7 +71,6 @@ import keras
 from keras_style.image import as_image, resize
 
 
-plt.rcParams["figure.dpi"] = 160 if FULL_QUALITY else 80  # FULL_QUALITY: pictures ≥ 384 px
 np.set_printoptions(precision=3, suppress=True)
 
 photo_path = find_image(PHOTO, "photos")

@@ -68,7 +68,6 @@ from keras_style.image import as_image
 import keras
 import tensorflow as tf
 
-plt.rcParams["figure.dpi"] = 160 if FULL_QUALITY else 80  # FULL_QUALITY: pictures ≥ 384 px
 np.set_printoptions(precision=3, suppress=True)
 
 def to_numpy(x):

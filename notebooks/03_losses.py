@@ -69,7 +69,6 @@ from keras_style import losses as ks_losses
 from keras_style.image import as_image, resize
 from keras_style.layers import GramMatrix
 
-plt.rcParams["figure.dpi"] = 160 if FULL_QUALITY else 80  # FULL_QUALITY: pictures ≥ 384 px
 np.set_printoptions(precision=4, suppress=True)
 rng = np.random.default_rng(SEED)
 

@@ -70,9 +70,7 @@ SEED = 0
 
 # %%
 import keras_style
-from keras_style.notebook import ASSETS, find_image, show_jpeg
-
-from keras_style.notebook import full_quality, run_report
+from keras_style.notebook import ASSETS, find_image, full_quality, run_report, show_jpeg
 
 FULL_QUALITY = full_quality(FULL_QUALITY)  # or KERAS_STYLE_FULL_QUALITY=1 from outside
 if FULL_QUALITY:  # presentation sizes: over an hour on one CPU core, minutes on a GPU
@@ -94,7 +92,6 @@ import numpy as np
 
 from keras_style.image import as_image, match_color
 
-plt.rcParams["figure.dpi"] = 160 if FULL_QUALITY else 80  # FULL_QUALITY: pictures ≥ 384 px
 
 photo_path, painting_path = find_image(PHOTO, "photos"), find_image(PAINTING, "styles")
 photo, painting = as_image(photo_path, max_size=SIZE), as_image(painting_path, max_size=SIZE)
@@ -182,10 +179,11 @@ def run(label, steps, **kwargs):
 
 
 def plot_run(rec, title):
+    """The loss curves across the top, the snapshots in a row of large pictures below."""
     steps = sorted(rec.images)
-    fig = plt.figure(figsize=(3.6 + 2.5 * len(steps), 2.9))
-    grid = fig.add_gridspec(1, len(steps) + 1, width_ratios=[1.6] + [1] * len(steps))
-    ax = fig.add_subplot(grid[0])
+    fig = plt.figure(figsize=(2.95 * len(steps), 5.8))
+    grid = fig.add_gridspec(2, len(steps), height_ratios=[1, 1.1])
+    ax = fig.add_subplot(grid[0, :])
     for key in ("total", "content", "style", "tv"):
         values = np.array(rec.losses[key])
         if values.max() > 0:  # zeros (content at the start from the photo) can't be on a log axis
@@ -195,8 +193,8 @@ def plot_run(rec, title):
     ax.set_ylabel("weighted loss")
     ax.legend(fontsize=8)
     ax.set_title(title, fontsize=9)
-    for i, s in enumerate(steps, start=1):
-        a = fig.add_subplot(grid[i])
+    for i, s in enumerate(steps):
+        a = fig.add_subplot(grid[1, i])
         a.imshow(rec.images[s])
         a.set_title(f"step {s}", fontsize=9)
         a.axis("off")
@@ -421,8 +419,8 @@ panels = [(photo, "photo"), (painting, "painting"), (adam_image, "plain transfer
           (colour["luminance"], 'preserve_color="luminance"'),
           (recoloured, "painting recoloured\nto the photo's statistics"),
           (colour["histogram"], 'preserve_color="histogram"')]
-fig, axes = plt.subplots(1, len(panels), figsize=(2.5 * len(panels), 2.4))
-for ax, (img, title) in zip(axes, panels):
+fig, axes = plt.subplots(2, 3, figsize=(8.1, 5.2))
+for ax, (img, title) in zip(axes.flat, panels):
     ax.imshow(img)
     ax.set_title(title, fontsize=9)
     ax.axis("off")

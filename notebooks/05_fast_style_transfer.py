@@ -78,9 +78,7 @@ SEED = 0
 
 # %%
 import keras_style
-from keras_style.notebook import ASSETS, SHARED_DATA, find_image, show_jpeg
-
-from keras_style.notebook import full_quality, run_report
+from keras_style.notebook import ASSETS, SHARED_DATA, find_image, full_quality, run_report, show_jpeg
 
 FULL_QUALITY = full_quality(FULL_QUALITY)  # or KERAS_STYLE_FULL_QUALITY=1 from outside
 if FULL_QUALITY:
@@ -115,7 +113,6 @@ from keras_style.nets.johnson import ARCHITECTURES, build_transformer
 
 import keras  # after keras_style, which imports TensorFlow without its start-up log lines
 
-plt.rcParams["figure.dpi"] = 160 if FULL_QUALITY else 80  # FULL_QUALITY: pictures ≥ 384 px
 
 photo_paths = list(dict.fromkeys(find_image(name, "photos") for name in PHOTOS))  # no repeats
 painting_path = find_image(PAINTING, "styles")

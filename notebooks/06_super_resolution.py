@@ -53,9 +53,7 @@ ZOOM = 0.35  # the close-up shows this fraction of the photo's width and height
 
 # %%
 import keras_style
-from keras_style.notebook import find_image, show_jpeg
-
-from keras_style.notebook import full_quality, run_report
+from keras_style.notebook import find_image, full_quality, run_report, show_jpeg
 
 FULL_QUALITY = full_quality(FULL_QUALITY)  # or KERAS_STYLE_FULL_QUALITY=1 from outside
 if FULL_QUALITY:
@@ -79,7 +77,6 @@ from keras_style.nets.superres import build_super_resolution
 import keras  # after keras_style, which imports TensorFlow without its start-up log lines
 import tensorflow as tf
 
-plt.rcParams["figure.dpi"] = 160 if FULL_QUALITY else 80  # FULL_QUALITY: pictures ≥ 384 px
 
 photo_paths = list(dict.fromkeys(find_image(name, "photos") for name in PHOTOS))  # no repeats
 

@@ -58,9 +58,7 @@ BLEND = (3, 12)  # two of the 26 styles to mix in section 6
 
 # %%
 import keras_style
-from keras_style.notebook import find_image, show_jpeg
-
-from keras_style.notebook import full_quality, run_report
+from keras_style.notebook import find_image, full_quality, run_report, show_jpeg
 
 FULL_QUALITY = full_quality(FULL_QUALITY)  # or KERAS_STYLE_FULL_QUALITY=1 from outside
 if FULL_QUALITY:
@@ -80,7 +78,6 @@ from keras_style.image import as_image
 from keras_style.layers import ConditionalInstanceNormalization, StyleProjection
 from keras_style.pretrained import arbitrary_parts, multistyle_transformer, style_image
 
-plt.rcParams["figure.dpi"] = 160 if FULL_QUALITY else 80  # FULL_QUALITY: pictures ≥ 384 px
 
 
 def show(fig):

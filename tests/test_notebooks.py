@@ -79,6 +79,16 @@ def test_full_quality_follows_the_cell_unless_the_environment_says(monkeypatch, 
     assert notebook.full_quality(True) is True
 
 
+def test_full_quality_sets_the_figure_resolution(monkeypatch):
+    plt = pytest.importorskip("matplotlib.pyplot")
+    monkeypatch.delenv(notebook.FULL_QUALITY_VARIABLE, raising=False)
+    monkeypatch.setitem(plt.rcParams, "figure.dpi", 100)
+    notebook.full_quality(True)
+    assert plt.rcParams["figure.dpi"] == notebook.FIGURE_DPI[True] == 160
+    notebook.full_quality(False)
+    assert plt.rcParams["figure.dpi"] == notebook.FIGURE_DPI[False] == 80
+
+
 @pytest.mark.parametrize("text", ["yes", "true", "2", "on"])
 def test_full_quality_refuses_an_unclear_environment_value(monkeypatch, text):
     monkeypatch.setenv(notebook.FULL_QUALITY_VARIABLE, text)
