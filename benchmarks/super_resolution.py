@@ -95,7 +95,8 @@ import numpy as np
 
 from keras_style.cli import (Parser, UsageError, formatter, non_negative_float,
                              non_negative_int, positive_int, run)
-from keras_style.training import TrainConfig  # light: no TensorFlow at import
+from keras_style.networks import training_totals
+from keras_style.training import TrainConfig  # these two are light: no TensorFlow at import
 
 from _common import (REPO, add_held_out_arguments, cpu_description, default_font,
                      draw_centred, fmt, holdout_photos, load_photo, load_photos, log,
@@ -324,8 +325,6 @@ class Network:
         m = self.meta or {}
         bits = [f"`{self.meta_path}`"]
         if "steps" in m:
-            from keras_style.networks import training_totals
-
             steps = training_totals(m)[0]  # a network trained in stages: all of them
             stages = len(m.get("training_history") or ())
             bits.append(f"{steps} training steps" + (f" in {stages} stages" if stages else ""))

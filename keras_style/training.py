@@ -237,24 +237,20 @@ def check_outputs(cfg: TrainConfig):
     return plan_training_outputs(cfg.out, cfg.checkpoint_dir, cfg.log_dir, inputs=inputs)
 
 
-def saved_network(cfg: TrainConfig) -> dict | None:
-    """With ``--resume``: the description of the network being trained (``family``,
-    ``architecture``, ``init``, ...) that the run's ``progress.json`` keeps, or ``None``
+def saved_network(previous: dict) -> dict | None:
+    """The description of the network being trained (``family``, ``architecture``,
+    ``init``, ...) that a resumed run's progress (:func:`check_resume`) keeps, or ``None``
     (no checkpoint yet, or one written before runs kept it).  A run that has it resumes
     without its ``--init`` network: the checkpoint holds every weight, so a committed
     training state needs no copy of the network it started from."""
-    path = cfg.ckpt_dir / "progress.json"
-    if not cfg.resume or not path.is_file():
-        return None
-    try:
-        record = json.loads(path.read_text()).get("network")
-    except (OSError, ValueError, AttributeError):
-        return None  # check_resume names the damaged file
+    record = previous.get("network") if isinstance(previous, dict) else None
     return record if isinstance(record, dict) and "architecture" in record else None
 
 
-def check_inputs(cfg: TrainConfig):
-    """Everything that can be refused before training; returns the style image (or None)."""
+def check_inputs(cfg: TrainConfig, record: dict | None = None):
+    """Everything that can be refused before training; returns the style image (or None).
+    ``record`` is the resumed network's description (:func:`saved_network`): with it, the
+    ``--init`` network is not read, as the run no longer needs it."""
     from keras_style import image as im
     from keras_style.nets.johnson import ARCHITECTURES, min_input_size
     from keras_style.vgg import canonical_layer_name
@@ -274,7 +270,7 @@ def check_inputs(cfg: TrainConfig):
         if cfg.image_size < 8 * cfg.factor:
             raise UsageError(f"--image-size must be at least {8 * cfg.factor} for --factor "
                              f"{cfg.factor} (low-resolution patches of 8 px or more).")
-        if cfg.init and saved_network(cfg) is None:
+        if cfg.init and record is None:
             _sr_init_metadata(cfg)
     for name in (*cfg.content_layers, *cfg.style_layers):
         try:
@@ -728,10 +724,11 @@ def fit(cfg: TrainConfig, callback=None, argv=None) -> TrainResult:
     ``total``) and the training wall time so far, e.g. to plot the loss live.  Bad settings
     raise :class:`UsageError` before any work; nothing is written but the checkpoints.
     """
-    style_image = check_inputs(cfg)
+    previous = check_resume(cfg, cfg.ckpt_dir) if cfg.resume else {}
+    record = saved_network(previous)
+    style_image = check_inputs(cfg, record)
     data, held_out = load_data(cfg)
     check_outputs(cfg)  # after the inputs: a refused run leaves no folder behind
-    previous = check_resume(cfg, cfg.ckpt_dir) if cfg.resume else {}
     strategy = _setup_tensorflow(cfg)
     import keras
 
@@ -739,7 +736,6 @@ def fit(cfg: TrainConfig, callback=None, argv=None) -> TrainResult:
 
     loss_cfg = cfg.loss_config()
     with strategy.scope():
-        record = saved_network(cfg)
         if record is None:
             model, record = build_network(cfg, style_image)
         else:  # resuming: the checkpoint restores every weight over this

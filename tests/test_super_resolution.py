@@ -394,16 +394,17 @@ def test_committed_training_state_resumes_with_its_documented_command(monkeypatc
         argv = shlex.split(command.split("keras_style.train", 1)[1])
         cfg = train.parse_config(argv)
         assert cfg.resume
-        assert train.check_resume(cfg, root / relative)["step"] > 0
+        previous = train.check_resume(cfg, root / relative)
+        assert previous["step"] > 0
         # the state describes its network, so it resumes without the one it started from
         monkeypatch.chdir(root)
         from keras_style.networks import build_from_metadata
         from keras_style.training import check_inputs, saved_network
 
-        record = saved_network(cfg)
+        record = saved_network(previous)
         assert record is not None, f"{relative}/progress.json does not describe its network"
         assert record["architecture"]["factor"] == cfg.factor
-        check_inputs(cfg)
+        check_inputs(cfg, record)
         build_from_metadata(record)
 
 
