@@ -73,13 +73,14 @@ two variants of one training); ``--pixel none`` / ``--perceptual none`` leave th
 Prints one Markdown table per factor (means over the photos) and one sentence computed from
 the numbers comparing the perceptual network with the pixel one.  ``--json PATH`` writes every
 per-photo number.  ``--crops PATH`` (default ``docs/super_resolution.jpg``) writes a side-by-side
-image for one photo (``--crop-photo``): one row per factor with the same region of the
-low-resolution input (nearest-neighbour enlarged), bicubic, the pixel net, the perceptual net
-and the ground truth, titled with each method's PSNR on that whole photo (Y, shaved).  The region is
-``--crop-size`` ground-truth px square, drawn ``--crop-zoom`` times larger (nearest neighbour),
-at ``--crop-origin X Y`` or, by default, where the ground truth has the most detail (the largest
-mean gradient magnitude of Y among windows on a grid of the largest factor, away from the
-shaved border).  Files are written atomically and never over an input.
+image of one or more photos (``--crop-photo A [B ...]``, e.g. fur, foliage and lettering): for
+each photo one row per factor with the same region of the low-resolution input
+(nearest-neighbour enlarged), bicubic, the pixel net, the perceptual net and the ground truth,
+titled with each method's PSNR on that whole photo (Y, shaved).  The region is
+``--crop-size`` ground-truth px square (the same for every photo), drawn ``--crop-zoom`` times
+larger (nearest neighbour), at ``--crop-origin X Y`` (one photo only) or, by default, where the
+ground truth has the most detail (the largest mean gradient magnitude of Y among windows on a
+grid of the largest factor, away from the shaved border).  Files are written atomically and never over an input.
 """
 
 from __future__ import annotations
@@ -506,17 +507,17 @@ def build_parser() -> Parser:
     p.add_argument("--crops", type=Path, default=DEFAULT_CROPS,
                    help="side-by-side crop image to write (its folder is created)")
     p.add_argument("--no-crops", action="store_true", help="do not write the crop image")
-    p.add_argument("--crop-photo", default=None,
-                   help="photo of the crop image: a file name under --photos or a path "
-                        "(default: the first evaluated held-out photo)")
+    p.add_argument("--crop-photo", nargs="+", default=None, metavar="PHOTO",
+                   help="photos of the crop image, one block of rows each: file names under "
+                        "--photos or paths (default: the first evaluated held-out photo)")
     p.add_argument("--crop-size", type=positive_int, default=128,
                    help="side of the crop region in ground-truth px (rounded down to a "
                         "multiple of the largest factor)")
     p.add_argument("--crop-origin", type=non_negative_int, nargs=2, default=None,
                    metavar=("X", "Y"),
                    help="top-left corner of the crop region in ground-truth px (rounded down "
-                        "to a multiple of the largest factor; default: the most detailed "
-                        "region)")
+                        "to a multiple of the largest factor; one --crop-photo only; "
+                        "default: each photo's most detailed region)")
     p.add_argument("--crop-zoom", type=positive_int, default=2,
                    help="nearest-neighbour magnification of the crops in the image")
     p.add_argument("--json", type=Path, default=None,
@@ -605,16 +606,26 @@ def network_files(nets: dict) -> list[Path]:
             for q in (n.meta_path, n.weights_path)]
 
 
-def given_crop_photo(args, by_name: dict) -> Path | None:
-    """``--crop-photo`` as a path (a file, or a name under ``--photos``), if given."""
-    if args.no_crops or args.crop_photo is None:
-        return None
-    given = Path(args.crop_photo)
-    path = given if given.is_file() else by_name.get(given.name)
-    if path is None:
-        raise UsageError(f"--crop-photo {args.crop_photo}: neither a file nor a photo under "
-                         f"{args.photos}.")
-    return path
+def given_crop_photos(args, by_name: dict) -> list[Path]:
+    """``--crop-photo`` as paths (each a file, or a name under ``--photos``); ``[]`` if not
+    given."""
+    if args.no_crops or not args.crop_photo:
+        return []
+    if args.crop_origin is not None and len(args.crop_photo) > 1:
+        raise UsageError(f"--crop-origin places the region in one photo; with "
+                         f"{len(args.crop_photo)} --crop-photo photos leave it out (each "
+                         "gets its most detailed region).")
+    paths = []
+    for text in args.crop_photo:
+        given = Path(text)
+        path = given if given.is_file() else by_name.get(given.name)
+        if path is None:
+            raise UsageError(f"--crop-photo {text}: neither a file nor a photo under "
+                             f"{args.photos}.")
+        if path in paths:
+            raise UsageError(f"--crop-photo names {path.name} twice.")
+        paths.append(path)
+    return paths
 
 
 def min_side(big: int) -> tuple[int, str]:
@@ -637,32 +648,38 @@ class Crop(NamedTuple):
     zoom: int
 
 
-def plan_crop(args, photos: dict, crop_path: Path | None, big: int) -> Crop:
-    """The crop photo (default: the first evaluated one) and a region that fits in it."""
+def plan_crops(args, photos: dict, crop_paths: list[Path], big: int) -> list[Crop]:
+    """The crop photos (default: the first evaluated one) and, in each, a region of one
+    common size that fits in all of them."""
     crop_size = args.crop_size // big * big
-    crop_path = crop_path or next(iter(photos))
-    image = photos.get(crop_path)
-    if image is None:
-        image = load_photo(PROG, crop_path, args.size, *min_side(big))
+    images = {}
+    for path in crop_paths or [next(iter(photos))]:
+        image = photos.get(path)
         if image is None:
-            raise UsageError(f"--crop-photo {crop_path} is too small at --size {args.size}.")
-    room = (min(image.shape[:2]) // big * big - 2 * big) // big * big
-    if room < big:
-        raise UsageError(f"--crop-photo {crop_path.name} is too small for a crop at ×{big}.")
-    if crop_size > room:
-        log(f"{PROG}: note: --crop-size {crop_size} does not fit in {crop_path.name} away "
-            f"from the border; using {room}.")
-        crop_size = room
-    smallest = ground_truth(image, big)
-    if args.crop_origin is not None:
-        x0, y0 = (v // big * big for v in args.crop_origin)
-        if y0 + crop_size > smallest.shape[0] or x0 + crop_size > smallest.shape[1]:
-            raise UsageError(f"--crop-origin {x0} {y0} with --crop-size {crop_size} leaves "
-                             f"{crop_path.name} ({smallest.shape[1]}x{smallest.shape[0]} px "
-                             f"at ×{big}).")
-    else:
-        x0, y0 = most_detailed_window(smallest, crop_size, big, big)
-    return Crop(crop_path, image, crop_size, (x0, y0), args.crop_zoom)
+            image = load_photo(PROG, path, args.size, *min_side(big))
+            if image is None:
+                raise UsageError(f"--crop-photo {path} is too small at --size {args.size}.")
+        room = (min(image.shape[:2]) // big * big - 2 * big) // big * big
+        if room < big:
+            raise UsageError(f"--crop-photo {path.name} is too small for a crop at ×{big}.")
+        if crop_size > room:
+            log(f"{PROG}: note: --crop-size {crop_size} does not fit in {path.name} away "
+                f"from the border; using {room}.")
+            crop_size = room
+        images[path] = image
+    crops = []
+    for path, image in images.items():
+        smallest = ground_truth(image, big)
+        if args.crop_origin is not None:
+            x0, y0 = (v // big * big for v in args.crop_origin)
+            if y0 + crop_size > smallest.shape[0] or x0 + crop_size > smallest.shape[1]:
+                raise UsageError(f"--crop-origin {x0} {y0} with --crop-size {crop_size} "
+                                 f"leaves {path.name} ({smallest.shape[1]}x"
+                                 f"{smallest.shape[0]} px at ×{big}).")
+        else:
+            x0, y0 = most_detailed_window(smallest, crop_size, big, big)
+        crops.append(Crop(path, image, crop_size, (x0, y0), args.crop_zoom))
+    return crops
 
 
 # --- the measurements ---------------------------------------------------------------------
@@ -748,19 +765,21 @@ class Progress:
         log(text + f"; about {elapsed / self.done * (self.total - self.done) / 60:.1f} min left")
 
 
-def evaluate_factor(scorer: Scorer, f: int, photos: dict, crop: Crop | None,
+def evaluate_factor(scorer: Scorer, f: int, photos: dict, crops: list[Crop],
                     progress: Progress):
-    """Every photo at ×f: ``(active methods, per-photo rows, first-call seconds, the crop
-    photo's (truth, low, outputs) or None)``; the networks are loaded and stay so."""
+    """Every photo at ×f: ``(active methods, per-photo rows, first-call seconds, {crop
+    photo: (truth, low, outputs)} for the crop photos among them)``; the networks are
+    loaded and stay so."""
     active = ["bicubic"] + [m for m, n in scorer.nets[f].items() if n.missing is None]
     for m in active[1:]:
         scorer.nets[f][m].load()
-    firsts, per_photo, crop_outputs = {}, [], None
+    firsts, per_photo, crop_outputs = {}, [], {}
+    wanted = {c.path for c in crops}
     for i, (p, photo) in enumerate(photos.items()):
         row, truth, low, outputs = scorer.score_photo(f, active, p.name, photo, firsts)
         per_photo.append(row)
-        if crop is not None and p == crop.path:
-            crop_outputs = (truth, low, outputs)
+        if p in wanted:
+            crop_outputs[p] = (truth, low, outputs)
         progress.step(f"  ×{f} [{i + 1}/{len(photos)}] {p.name} {truth.shape[1]}x"
                       f"{truth.shape[0]}: "
                       + ", ".join(f"{m} {row[m]['psnr']:.2f} dB" for m in active))
@@ -768,7 +787,8 @@ def evaluate_factor(scorer: Scorer, f: int, photos: dict, crop: Crop | None,
 
 
 def crop_row(scorer: Scorer, f: int, active: list[str], crop: Crop, crop_outputs) -> list:
-    """The crop image's row for ×f: input, bicubic, each network, ground truth."""
+    """One row of the crop image, ×f on one photo: input, bicubic, each network, ground
+    truth.  ``crop_outputs`` is ``(truth, low, outputs)`` if the photo was evaluated."""
     if crop_outputs is None:  # the crop photo is not among the evaluated ones
         truth = ground_truth(crop.image, f)
         low = scorer.degrade(truth, f)
@@ -791,15 +811,16 @@ def crop_row(scorer: Scorer, f: int, active: list[str], crop: Crop, crop_outputs
     return row
 
 
-def measure(scorer: Scorer, photos: dict, crop: Crop | None):
-    """Every factor: ``(JSON results by factor, report sections, crop-image rows, progress)``."""
+def measure(scorer: Scorer, photos: dict, crops: list[Crop]):
+    """Every factor: ``(JSON results by factor, report sections, crop-image rows, progress)``;
+    the crop rows go photo by photo, each photo's factors together."""
     progress = Progress(len(scorer.nets) * len(photos))
-    results, sections, crop_rows = {}, [], []
+    results, sections, rows = {}, [], {}
     for f, nets in scorer.nets.items():
-        active, per_photo, firsts, crop_outputs = evaluate_factor(scorer, f, photos, crop,
+        active, per_photo, firsts, crop_outputs = evaluate_factor(scorer, f, photos, crops,
                                                                   progress)
-        if crop is not None:
-            crop_rows.append(crop_row(scorer, f, active, crop, crop_outputs))
+        for i, crop in enumerate(crops):
+            rows[i, f] = crop_row(scorer, f, active, crop, crop_outputs.get(crop.path))
         text, means = report_factor(f, nets, per_photo, firsts)
         sections.append(text)
         results[f] = {"means": means, "photos": per_photo, "first_call_seconds": firsts,
@@ -808,6 +829,7 @@ def measure(scorer: Scorer, photos: dict, crop: Crop | None):
                                    for m, n in nets.items()}}
         for m in active[1:]:
             nets[m].model = None
+    crop_rows = [rows[key] for key in sorted(rows)]
     return results, sections, crop_rows, progress
 
 
@@ -831,23 +853,23 @@ def print_tables(args, names: list[str], sections: list[str], load_start):
     print(machine_line(tensorflow_info(), args.threads, load_start))
 
 
-def write_crops(args, crop: Crop, rows: list):
+def write_crops(args, crops: list[Crop], rows: list):
     from keras_style import image as im
 
-    cell = crop.size * crop.zoom
+    cell = crops[0].size * crops[0].zoom
     sheet = compose_crops(rows, cell, max(11, min(16, cell // 16)))
     im.save_image(im.from_pil(sheet), args.crops)
-    log(f"{PROG}: wrote {args.crops} ({sheet.width}x{sheet.height} px: {crop.path.name}, "
-        f"region {crop.size}x{crop.size} px at ({crop.origin[0]}, {crop.origin[1]}))")
+    regions = "; ".join(f"{c.path.name} at ({c.origin[0]}, {c.origin[1]})" for c in crops)
+    log(f"{PROG}: wrote {args.crops} ({sheet.width}x{sheet.height} px; regions "
+        f"{crops[0].size}x{crops[0].size} px: {regions})")
 
 
-def write_results(args, names: list[str], crop: Crop | None, results: dict):
+def write_results(args, names: list[str], crops: list[Crop], results: dict):
     payload = {"size": args.size, "factors": list(results), "blur_sigma": args.blur_sigma,
                "feature_layer": args.feature_layer, "shave": "factor",
                "quantized_outputs": True, "photos": names,
-               "crop": None if crop is None else {"photo": crop.path.name,
-                                                  "origin": list(crop.origin),
-                                                  "size": crop.size},
+               "crops": [{"photo": c.path.name, "origin": list(c.origin), "size": c.size}
+                         for c in crops],
                "machine": cpu_description(), **tensorflow_info(),
                "results": {f"x{f}": r for f, r in results.items()}}
     write_json(PROG, args.json, json_safe(payload), allow_nan=False)
@@ -863,22 +885,21 @@ def main_body(argv) -> int:
     nets = locate_networks(args, factors)  # every file found, every JSON checked
     by_name = photo_index(args.photos)
     candidates = holdout_photos(PROG, args.photos, args.holdout, by_name=by_name)
-    crop_path = given_crop_photo(args, by_name)
-    check_outputs(args, [args.holdout, *candidates] + ([crop_path] if crop_path else [])
-                  + network_files(nets))
+    crop_paths = given_crop_photos(args, by_name)
+    check_outputs(args, [args.holdout, *candidates, *crop_paths] + network_files(nets))
     photos = load_photos(PROG, candidates, args.size, *min_side(big), args.limit)
-    crop = None if args.no_crops else plan_crop(args, photos, crop_path, big)
+    crops = [] if args.no_crops else plan_crops(args, photos, crop_paths, big)
 
     load_start = os.getloadavg()
     scorer = Scorer(setup_tensorflow(args.threads), args, nets, len(photos))
-    results, sections, crop_rows, progress = measure(scorer, photos, crop)
+    results, sections, crop_rows, progress = measure(scorer, photos, crops)
     names = [p.name for p in photos]
     print_tables(args, names, sections, load_start)
     log(f"Total wall time {time.perf_counter() - progress.start:.0f} s.")
-    if crop is not None:
-        write_crops(args, crop, crop_rows)
+    if crops:
+        write_crops(args, crops, crop_rows)
     if args.json is not None:
-        write_results(args, names, crop, results)
+        write_results(args, names, crops, results)
     return 0
 
 

@@ -140,7 +140,8 @@ def test_tiny_run_writes_table_json_and_crops(sr, tmp_path, capsys,
     code = sr.main(["--photos", str(folder), "--holdout", str(holdout), "--factors", "4",
                     "--perceptual", str(tmp_path / "net_x{factor}"),
                     "--pixel", str(tmp_path / "net_x{factor}_pixel"), "--crops", str(crops),
-                    "--crop-size", "32", "--json", str(out), "--size", "96"])
+                    "--crop-size", "32", "--crop-photo", "b.png", "a.png",
+                    "--json", str(out), "--size", "96"])
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert "| bicubic (`tf.image.resize`) |" in captured.out
@@ -153,8 +154,25 @@ def test_tiny_run_writes_table_json_and_crops(sr, tmp_path, capsys,
             assert 0 < r[m]["ssim"] <= 1 and r[m]["feature_loss"] >= 0
         # a random network is far from the photo; bicubic is close
         assert r["bicubic"]["psnr"] > r["pixel"]["psnr"]
+    assert [c["photo"] for c in data["crops"]] == ["b.png", "a.png"]
+    assert {c["size"] for c in data["crops"]} == {32}
     with Image.open(crops) as img:
         assert img.width == 6 + 5 * (64 + 6)  # five 32 px crops at --crop-zoom 2
+        row = (img.height - 6) / 2  # two photos, one factor: two rows of titles over 64 px
+        assert row == int(row) and 64 + 6 < row < 64 + 6 + 60
+
+
+def test_crop_photos_are_checked_before_any_work(sr, capsys, held_out_photos):
+    folder, holdout = held_out_photos(["a.png", "b.png"])
+    base = ["--photos", str(folder), "--holdout", str(holdout), "--pixel", "none",
+            "--perceptual", "none", "--factors", "4"]
+    for extra, words in ((["--crop-photo", "a.png", "b.png", "--crop-origin", "0", "0"],
+                          "--crop-origin places the region in one photo"),
+                         (["--crop-photo", "a.png", "a.png"], "names a.png twice"),
+                         (["--crop-photo", "a.png", "nothing.png"], "--crop-photo nothing.png")):
+        code = sr.main(base + extra)
+        err = capsys.readouterr().err
+        assert code == 2 and len(err.strip().splitlines()) == 1 and words in err, err
 
 
 def _photo(sr, size=(256, 192)):
