@@ -292,8 +292,41 @@ class ResidualBlock(keras.layers.Layer):
                 "normalization": self.normalization}
 
 
+class UpsamplingStage(keras.layers.Layer):
+    """The shared part of an upsampling stage: ``upsample`` times the input's height and
+    width, ``filters`` channels out, and a reflection-padded ``kernel_size`` convolution
+    (odd) producing ``conv_channels()`` channels.  Subclasses say where the enlargement
+    happens in :meth:`call` (:class:`UpsampleConv2D`: before the convolution;
+    :class:`~keras_style.nets.superres.ShuffleConv2D`: after it, by depth-to-space)."""
+
+    def __init__(self, filters, kernel_size=3, upsample=2, **kwargs):
+        super().__init__(**kwargs)
+        if int(kernel_size) % 2 == 0:
+            raise ValueError(f"{type(self).__name__} needs an odd kernel_size, got "
+                             f"{kernel_size}.")
+        self.filters = int(filters)
+        self.kernel_size = int(kernel_size)
+        self.upsample = int(upsample)
+        self.pad = ReflectionPadding2D(self.kernel_size // 2, name="pad")
+        self.conv = keras.layers.Conv2D(self.conv_channels(), self.kernel_size, name="conv")
+
+    def conv_channels(self) -> int:
+        return self.filters
+
+    def _enlarged(self, size):
+        return None if size is None else size * self.upsample
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], self._enlarged(input_shape[1]), self._enlarged(input_shape[2]),
+                self.filters)
+
+    def get_config(self):
+        return {**super().get_config(), "filters": self.filters,
+                "kernel_size": self.kernel_size, "upsample": self.upsample}
+
+
 @_register
-class UpsampleConv2D(keras.layers.Layer):
+class UpsampleConv2D(UpsamplingStage):
     """Upsampling (nearest-neighbour or bilinear) followed by a reflection-padded convolution.
 
     A transposed convolution whose kernel size is not divisible by its stride paints a
@@ -308,23 +341,16 @@ class UpsampleConv2D(keras.layers.Layer):
 
     def __init__(self, filters, kernel_size=3, upsample=2, activation=None,
                  interpolation="nearest", **kwargs):
-        super().__init__(**kwargs)
-        if int(kernel_size) % 2 == 0:
-            raise ValueError(f"UpsampleConv2D needs an odd kernel_size, got {kernel_size}.")
         if interpolation not in ("nearest", "bilinear"):
             raise ValueError(f"interpolation must be 'nearest' or 'bilinear', got "
                              f"{interpolation!r}.")
-        self.filters = int(filters)
-        self.kernel_size = int(kernel_size)
-        self.upsample = int(upsample)
+        super().__init__(filters, kernel_size, upsample, **kwargs)
         self.interpolation = interpolation
         self.activation = keras.activations.get(activation)
-        self.pad = ReflectionPadding2D(self.kernel_size // 2, name="pad")
-        self.conv = keras.layers.Conv2D(self.filters, self.kernel_size, name="conv")
 
     def build(self, input_shape):
-        up = (input_shape[0], None if input_shape[1] is None else input_shape[1] * self.upsample,
-              None if input_shape[2] is None else input_shape[2] * self.upsample, input_shape[3])
+        up = (input_shape[0], self._enlarged(input_shape[1]), self._enlarged(input_shape[2]),
+              input_shape[3])
         self.conv.build(self.pad.compute_output_shape(up))
 
     def call(self, inputs):
@@ -335,15 +361,8 @@ class UpsampleConv2D(keras.layers.Layer):
             x = ops.repeat(ops.repeat(x, self.upsample, axis=1), self.upsample, axis=2)
         return self.activation(self.conv(self.pad(x)))
 
-    def compute_output_shape(self, input_shape):
-        h, w = input_shape[1], input_shape[2]
-        return (input_shape[0], None if h is None else h * self.upsample,
-                None if w is None else w * self.upsample, self.filters)
-
     def get_config(self):
-        return {**super().get_config(), "filters": self.filters,
-                "kernel_size": self.kernel_size, "upsample": self.upsample,
-                "interpolation": self.interpolation,
+        return {**super().get_config(), "interpolation": self.interpolation,
                 "activation": keras.activations.serialize(self.activation)}
 
 

@@ -11,14 +11,15 @@ import numpy as np
 from keras import ops
 
 from keras_style.layers import (HalvesConv2D, LinearPixels, ReflectionPadding2D, ResidualBlock,
-                                ResizeBy, ScaledTanh, UpsampleConv2D, make_normalization)
+                                ResizeBy, ScaledTanh, UpsampleConv2D, UpsamplingStage,
+                                make_normalization)
 from keras_style.nets import SR_UPSAMPLINGS
 
 SR_FACTORS = (2, 4, 8)
 
 
 @keras.saving.register_keras_serializable(package="keras_style")
-class ShuffleConv2D(keras.layers.Layer):
+class ShuffleConv2D(UpsamplingStage):
     """Sub-pixel convolution (Shi et al. 2016) with ICNR initialization (Aitken et al. 2017).
 
     A reflection-padded convolution at the *input* resolution to ``filters * upsample²``
@@ -35,16 +36,11 @@ class ShuffleConv2D(keras.layers.Layer):
 
     def __init__(self, filters, kernel_size=3, upsample=2, kernel_initializer="glorot_uniform",
                  **kwargs):
-        super().__init__(**kwargs)
-        if int(kernel_size) % 2 == 0:
-            raise ValueError(f"ShuffleConv2D needs an odd kernel_size, got {kernel_size}.")
-        self.filters = int(filters)
-        self.kernel_size = int(kernel_size)
-        self.upsample = int(upsample)
+        super().__init__(filters, kernel_size, upsample, **kwargs)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
-        self.pad = ReflectionPadding2D(self.kernel_size // 2, name="pad")
-        self.conv = keras.layers.Conv2D(self.filters * self.upsample ** 2, self.kernel_size,
-                                        name="conv")
+
+    def conv_channels(self) -> int:
+        return self.filters * self.upsample ** 2
 
     def build(self, input_shape):
         self.conv.build(self.pad.compute_output_shape(input_shape))
@@ -59,14 +55,8 @@ class ShuffleConv2D(keras.layers.Layer):
         x = self.conv(self.pad(inputs))
         return ops.depth_to_space(x, self.upsample) if self.upsample > 1 else x
 
-    def compute_output_shape(self, input_shape):
-        h, w = input_shape[1], input_shape[2]
-        return (input_shape[0], None if h is None else h * self.upsample,
-                None if w is None else w * self.upsample, self.filters)
-
     def get_config(self):
-        return {**super().get_config(), "filters": self.filters,
-                "kernel_size": self.kernel_size, "upsample": self.upsample,
+        return {**super().get_config(),
                 "kernel_initializer": keras.initializers.serialize(self.kernel_initializer)}
 
 
