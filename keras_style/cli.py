@@ -15,6 +15,7 @@ import signal
 import sys
 
 from keras_style._tfenv import quiet_tensorflow  # noqa: F401 (re-exported)
+from keras_style import outputs
 from keras_style.errors import KerasStyleError, UsageError  # noqa: F401 (re-exported)
 
 
@@ -155,8 +156,11 @@ def run(prog: str, body, argv) -> int:
         previous = signal.signal(signal.SIGTERM, _on_sigterm)
     except (ValueError, OSError):  # not the main thread
         previous = None
+    outputs.forget_created_folders()
+    code = 1
     try:
-        return body(argv)
+        code = body(argv)
+        return code
     except KerasStyleError as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return 2
@@ -172,6 +176,9 @@ def run(prog: str, body, argv) -> int:
         print(f"{prog}: stopped by SIGTERM.", file=sys.stderr)
         return 143
     finally:
+        if code != 0:  # refused, failed or stopped: no empty output folder stays behind
+            outputs.remove_created_folders()
+        outputs.forget_created_folders()
         if previous is not None:
             try:
                 signal.signal(signal.SIGTERM, previous)

@@ -148,6 +148,25 @@ def _probe(folder: Path, target: str):
         pass
 
 
+_created: list[Path] = []  # folders made for outputs by this process's run, outermost first
+
+
+def forget_created_folders():
+    """Start a new run's record of the folders it creates (:func:`remove_created_folders`)."""
+    _created.clear()
+
+
+def remove_created_folders():
+    """Remove the output folders this run created that are still empty, innermost first: a
+    run that fails after its outputs were planned (a damaged network, bad data, Ctrl-C)
+    leaves no folder behind.  A folder that holds anything stays."""
+    while _created:
+        try:
+            _created.pop().rmdir()
+        except OSError:
+            pass
+
+
 def _existing_ancestor(folder: Path) -> Path:
     probe = folder
     while not probe.exists() and probe != probe.parent:
@@ -175,8 +194,10 @@ def check_folder(folder, *, create: bool = False, target: str | None = None,
         _probe(base, target)
         if not make:
             return folder
+        missing = [p for p in (folder, *folder.parents) if not p.exists()]
         try:
             folder.mkdir(parents=True, exist_ok=True)
+            _created.extend(reversed(missing))
         except OSError as exc:
             raise OutputError(f"cannot create folder {folder} for {target}: "
                               f"{_reason(exc)}.") from None

@@ -275,6 +275,9 @@ CASES = [
                                              "o.png"), 2, ("broken.json",)),
     Case("stylize-damaged-network-weights", S, ("photo.png", "--model", "runs/cut", "-o",
                                                 "o.png"), 2, ("cut.weights.h5", "damaged")),
+    Case("stylize-damaged-network-leaves-no-new-folder", S,
+         ("photo.png", "photo2.png", "--model", "runs/broken", "-o", "made/deeper/"), 2,
+         ("broken.json",)),
     # --- stylize: outputs -----------------------------------------------------------------
     Case("stylize-two-inputs-one-output-folder", S, ("a/x.png", "b/x.png", *ART, "-o", "out"),
          2, ("a/x.png", "b/x.png", "out/x_painting.jpg")),
