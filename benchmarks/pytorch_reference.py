@@ -4,11 +4,12 @@
     python benchmarks/pytorch_reference.py               # full size, 1 thread (about 5 minutes)
     python benchmarks/pytorch_reference.py --sizes 64 --net-sizes 64 --train-size 64 \
         --batch-size 1 --repeats 2                       # a smoke test
+    python benchmarks/pytorch_reference.py --works train-sr --sr-factor 4   # SR step only
 
 GUIDE §4's PyTorch figures were measured on a CPU with AVX-512; the tables of ``gatys.py`` and
-``fast.py`` need PyTorch measured on the machine they run on, side by side.  This script
-measures, with PyTorch only (no torchvision, no TensorFlow; of keras_style only the light
-command-line helpers of ``keras_style.cli``):
+``fast.py`` (also its ``--sr-factors`` rows) need PyTorch measured on the machine they run on,
+side by side.  This script measures, with PyTorch only (no torchvision, no TensorFlow; of
+keras_style only the light command-line helpers of ``keras_style.cli``):
 
 ``gatys``  a Gatys step: VGG19 (conv stack defined here: 3×3 convs, padding 1, ReLU, max
            pooling) up to conv5_2 (= Keras ``block5_conv2``), forward on a 1×3×S×S input that
@@ -25,14 +26,32 @@ command-line helpers of ``keras_style.cli``):
            output and (under ``no_grad``) on the batch for the content targets, style Gram loss
            (C·H·W-normalised) on relu1_2, relu2_2, relu3_3, relu4_3, content loss on relu2_2,
            total variation, weights 1 / 10 / 1e-2 (``keras_style.train``'s defaults), Adam
-           (lr 1e-3) step, then ``loss.item()`` (``train.py`` reads its losses with ``float``).
+           (lr 1e-3) step, then ``loss.item()`` (``train.py`` reads its losses with ``float``);
+``train-sr`` a super-resolution training step, as ``python -m keras_style.train --task
+           super-resolution --factor F --sr-upsampling bilinear --loss-jitter 3
+           --pixel-weight 1e6`` runs it: the network of ``keras_style``'s
+           ``build_super_resolution(**sr_architecture(F, upsampling="bilinear"))``
+           (reflection pad 4, 9×9/64, ReLU; four residual blocks of two reflection-padded
+           3×3/64 convs, ReLU between, identity shortcut; log2(F) stages of ×2 bilinear
+           upsampling (half-pixel centres) + reflection-padded 3×3/64 + ReLU; reflection pad
+           4, 9×9/3 initialised to zero, plus the bicubic ×F enlargement of the input; linear
+           output; no normalization), in train mode.  Each step degrades the batch of HR
+           crops (``--train-size``², default 128) under ``no_grad`` as
+           ``keras_style.data.degrade`` does (Gaussian blur σ=1, 7 taps, reflected borders,
+           then bicubic downsampling by F), runs the network, crops output and HR batch alike
+           by a random 0–3 px (the loss jitter), VGG19 to conv2_2 on the output and (under
+           ``no_grad``) on the HR batch, loss = MSE(relu2_2) + 1e6 × pixel MSE, an Adam
+           (lr 1e-4, eps 1e-7 as Keras's) step, then ``loss.item()``.  The table's sanity
+           column gives the network's parameter count (= the Keras network's
+           ``count_params()``: 400,451 for ×4).
 
-Weights are random (He-normal for VGG19, PyTorch's default init for the Johnson net): speed
-does not depend on their values.  Every configuration runs in a fresh subprocess (this script
-re-invokes itself with a hidden ``--one``), so each row's peak RSS is its own.  Each row is the
-median (and min–max) of ``--repeats`` timed calls after ``--warmup`` untimed ones.  Threads:
-``--threads N`` (default 1) sets ``torch.set_num_threads`` and ``set_num_interop_threads`` and
-OMP/MKL_NUM_THREADS in the child before torch is imported.
+Weights are random (He-normal for VGG19, PyTorch's default init for the Johnson net, Keras's
+Glorot-uniform for the super-resolution net): speed does not depend on their values.  Every
+configuration runs in a fresh subprocess (this script re-invokes itself with a hidden
+``--one``), so each row's peak RSS is its own.  Each row is the median (and min–max) of
+``--repeats`` timed calls after ``--warmup`` untimed ones.  Threads: ``--threads N`` (default
+1) sets ``torch.set_num_threads`` and ``set_num_interop_threads`` and OMP/MKL_NUM_THREADS in
+the child before torch is imported.
 """
 
 from __future__ import annotations
@@ -40,6 +59,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import math
 import os
 import statistics
 import sys
@@ -52,7 +72,10 @@ from _common import (cpu_description, current_rss_mib, emit_result, fmt_s, markd
                      log, run_child, run_jobs, spread)
 
 PROG = "python benchmarks/pytorch_reference.py"
-WORKS = ("gatys", "infer", "train")
+WORKS = ("gatys", "infer", "train", "train-sr")
+SR_FACTORS = (2, 4, 8)  # keras_style.nets.superres.SR_FACTORS
+SR_JITTER, SR_PIXEL_WEIGHT, SR_LR = 3, 1e6, 1e-4  # --loss-jitter 3 --pixel-weight 1e6, SR_LR
+TRAIN_SIZES = {"train": 256, "train-sr": 128}  # --train-size's default per work
 GATYS_LOSSES = ("gram", "bare")
 
 # VGG19's convolutional stack ("M" = 2×2 max pooling), and the layer names after each ReLU.
@@ -154,6 +177,91 @@ def build_johnson(torch):
         nn.ReflectionPad2d(4), nn.Conv2d(32, 3, 9), ScaledTanh())
 
 
+def build_super_resolution(torch, factor: int, width: int = 64, residual_blocks: int = 4):
+    """keras_style's ``build_super_resolution(**sr_architecture(factor, upsampling="bilinear"))``.
+
+    Layer for layer (Keras name → here): ``in_pad``/``in_conv``/``in_relu`` → ``head``;
+    ``residual1..4`` (reflection-padded, no normalization) → ``blocks``; ``up{i}_conv``
+    (``UpsampleConv2D``, bilinear) + ``up{i}_relu`` → ``ups``; ``out_pad``/``out_conv``
+    (``HalvesConv2D``: numerically a plain convolution, zero-initialised) → ``tail``;
+    ``bicubic`` (``ResizeBy``) + ``add_bicubic`` → ``forward``; ``to_pixels``
+    (``LinearPixels(1, 0)``, unclipped while training) is the identity.  The
+    normalization layers are ``Identity`` (``normalization="none"``).  Convolutions are
+    Glorot-uniform with zero biases, as Keras initialises them.
+    """
+    nn = torch.nn
+    functional = torch.nn.functional
+
+    def conv(cin, cout, k, zero=False):
+        layer = nn.Conv2d(cin, cout, k)  # "valid": the padding is a ReflectionPad2d before it
+        (nn.init.zeros_ if zero else nn.init.xavier_uniform_)(layer.weight)
+        nn.init.zeros_(layer.bias)
+        return layer
+
+    class ResidualBlock(nn.Module):
+        """pad 1 → 3×3 → ReLU → pad 1 → 3×3, plus the input (no ReLU after the sum)."""
+
+        def __init__(self, c):
+            super().__init__()
+            self.body = nn.Sequential(nn.ReflectionPad2d(1), conv(c, c, 3), nn.ReLU(inplace=True),
+                                      nn.ReflectionPad2d(1), conv(c, c, 3))
+
+        def forward(self, x):
+            return self.body(x) + x
+
+    class SuperResolution(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.factor = factor
+            self.head = nn.Sequential(nn.ReflectionPad2d(4), conv(3, width, 9),
+                                      nn.ReLU(inplace=True))
+            self.blocks = nn.Sequential(*[ResidualBlock(width) for _ in range(residual_blocks)])
+            stages = []
+            for _ in range(factor.bit_length() - 1):  # log2(factor) ×2 stages
+                # bilinear, half-pixel centres, edges clamped = tf.image.resize "bilinear"
+                stages += [nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False),
+                           nn.ReflectionPad2d(1), conv(width, width, 3), nn.ReLU(inplace=True)]
+            self.ups = nn.Sequential(*stages)
+            self.tail = nn.Sequential(nn.ReflectionPad2d(4), conv(width, 3, 9, zero=True))
+
+        def skip(self, x):
+            """The bicubic enlargement of the input.  PyTorch's bicubic is Keys a = -0.75 with
+            clamped border taps; tf.image.resize's is a = -0.5 with out-of-range taps dropped
+            and the rest renormalised: other values, the same work."""
+            return functional.interpolate(x, scale_factor=self.factor, mode="bicubic",
+                                          align_corners=False)
+
+        def forward(self, x):
+            return self.skip(x) + self.tail(self.ups(self.blocks(self.head(x))))
+
+    return SuperResolution()
+
+
+def gaussian_kernel(torch, sigma: float):
+    """keras_style.data.gaussian_kernel: radius ceil(3σ) (at least 1), normalised to sum 1."""
+    radius = max(1, math.ceil(3 * sigma))
+    x = torch.arange(-radius, radius + 1, dtype=torch.float64)
+    k = torch.exp(-0.5 * (x / sigma) ** 2)
+    return (k / k.sum()).float()
+
+
+def degrade(torch, images, factor: int, kernel):
+    """keras_style.data.degrade on an NCHW batch: floor H, W to multiples of ``factor``,
+    separable Gaussian blur (``kernel``, reflected borders), bicubic downsampling by
+    ``factor`` (no antialiasing, as ``antialias=False``), clipped to [0, 1]."""
+    functional = torch.nn.functional
+    _, c, h, w = images.shape
+    h, w = h // factor * factor, w // factor * factor
+    x = images[:, :, :h, :w]
+    r = kernel.numel() // 2
+    x = functional.pad(x, (r, r, r, r), mode="reflect")
+    x = functional.conv2d(x, kernel.view(1, 1, -1, 1).expand(c, 1, -1, 1), groups=c)
+    x = functional.conv2d(x, kernel.view(1, 1, 1, -1).expand(c, 1, 1, -1), groups=c)
+    low = functional.interpolate(x, size=(h // factor, w // factor), mode="bicubic",
+                                 align_corners=False, antialias=False)
+    return low.clamp(0.0, 1.0)
+
+
 # --- the measurements (each runs in its own process) --------------------------------------
 
 def setup_torch(threads: int):
@@ -238,6 +346,13 @@ def measure_inference(torch, job) -> dict:
             "check": f"output {'×'.join(map(str, shapes[-1]))}"}
 
 
+def random_batches(torch, job, batch_size: int, size: int) -> list:
+    """One seeded random batch per call a training row makes (warm-up and timed)."""
+    gen = torch.Generator().manual_seed(0)
+    return [layout(torch, job, torch.rand(batch_size, 3, size, size, generator=gen))
+            for _ in range(job["warmup"] + job["repeats"])]
+
+
 def measure_training(torch, job) -> dict:
     size, batch_size = job["size"], job["batch_size"]
     style_layers = ("conv1_2", "conv2_2", "conv3_3", "conv4_3")  # relu1_2 … relu4_3
@@ -252,10 +367,7 @@ def measure_training(torch, job) -> dict:
         style_feats = vgg(layout(torch, job, torch.rand(1, 3, size, size)), set(style_layers))
         style_targets = {n: gram(torch, f) for n, f in style_feats.items()}
     setup = time.perf_counter() - t
-    n = job["warmup"] + job["repeats"]
-    gen = torch.Generator().manual_seed(0)
-    batches = [layout(torch, job, torch.rand(batch_size, 3, size, size, generator=gen))
-               for _ in range(n)]
+    batches = random_batches(torch, job, batch_size, size)
     it = iter(batches)
     totals = []
 
@@ -284,11 +396,59 @@ def measure_training(torch, job) -> dict:
             "check": f"loss {totals[0]:.3g} → {totals[-1]:.3g}"}
 
 
+def measure_sr_training(torch, job) -> dict:
+    """One step of ``keras_style.training``'s super-resolution step (see the docstring)."""
+    size, batch_size, factor = job["size"], job["batch_size"], job["factor"]
+    layer = "conv2_2"  # relu2_2 = Keras block2_conv2, the SR content layer
+    t = time.perf_counter()
+    model = layout(torch, job, build_super_resolution(torch, factor).train())
+    vgg = build_vgg19(torch, layer)
+    layout(torch, job, vgg.net)
+    optimizer = torch.optim.Adam(model.parameters(), lr=SR_LR, eps=1e-7)  # Keras's epsilon
+    kernel = gaussian_kernel(torch, 1.0)  # TrainConfig.blur_sigma
+    setup = time.perf_counter() - t
+    batches = random_batches(torch, job, batch_size, size)
+    it = iter(batches)
+    totals, shapes = [], []
+
+    def step():
+        hr = next(it)
+        with torch.no_grad():
+            low = degrade(torch, hr, factor, kernel)  # make_model_input, outside the tape
+        # loss_view: the same random 0..J rows and columns off both, at the top left
+        dy, dx = torch.randint(0, SR_JITTER + 1, (2,)).tolist()
+        h, w = hr.shape[2] - SR_JITTER, hr.shape[3] - SR_JITTER
+        seen = hr[:, :, dy:dy + h, dx:dx + w]
+        with torch.no_grad():  # objective.targets: the photos' relu2_2, outside the tape
+            target = vgg(seen, {layer})[layer]
+        out = model(low)
+        view = out[:, :, dy:dy + h, dx:dx + w]
+        content = (vgg(view, {layer})[layer] - target).square().mean()
+        pixel = (view - seen).square().mean()
+        total = content + SR_PIXEL_WEIGHT * pixel  # content_weight 1, tv_weight 0
+        optimizer.zero_grad(set_to_none=True)
+        total.backward()
+        optimizer.step()
+        totals.append(total.item())
+        shapes.append((tuple(low.shape), tuple(out.shape)))
+
+    rss_before = current_rss_mib()
+    times = timed(step, job["warmup"], job["repeats"])
+    (low_shape, out_shape) = shapes[-1]
+    if out_shape != tuple(batches[0].shape):
+        raise SystemExit(f"output shape {out_shape} != HR batch shape {tuple(batches[0].shape)}")
+    params = sum(p.numel() for p in model.parameters())
+    return {"times": times[job["warmup"]:], "first": times[0], "setup": setup,
+            "rss_before": rss_before, "params": params,
+            "check": f"{params:,} params; LR {low_shape[2]}², loss {totals[0]:.3g} → "
+                     f"{totals[-1]:.3g}"}
+
+
 def one(spec: str) -> int:
     job = json.loads(spec)
     torch = setup_torch(job["threads"])
     measure = {"gatys": measure_gatys, "infer": measure_inference,
-               "train": measure_training}[job["work"]]
+               "train": measure_training, "train-sr": measure_sr_training}[job["work"]]
     result = measure(torch, job)
     result.update(torch=torch.__version__, mkldnn=bool(torch.backends.mkldnn.is_available()),
                   cpu_capability=torch.backends.cpu.get_cpu_capability(),
@@ -303,12 +463,16 @@ def one(spec: str) -> int:
 def build_parser() -> Parser:
     p = Parser(prog=PROG, formatter_class=formatter,
                description="PyTorch (CPU) reference timings of the Gatys step, Johnson-net "
-                           "inference and a Johnson training step, measured on this machine, "
+                           "inference, a Johnson training step and a super-resolution "
+                           "training step, measured on this machine, "
                            "each configuration in a fresh process; prints a Markdown table. "
                            "Needs torch (pip install torch==2.13.0), which the package does "
                            "not depend on.")
     p.add_argument("--works", nargs="+", choices=WORKS, default=list(WORKS),
-                   help="what to measure: Gatys step, Johnson inference, Johnson training step")
+                   help="what to measure: Gatys step, Johnson inference, Johnson training "
+                        "step, super-resolution training step (keras_style.train --task "
+                        "super-resolution --sr-upsampling bilinear --loss-jitter 3 "
+                        "--pixel-weight 1e6)")
     p.add_argument("--sizes", type=positive_int, nargs="+", default=[256, 512],
                    help="Gatys-step image sides (square, batch 1), px")
     p.add_argument("--gatys-losses", nargs="+", choices=GATYS_LOSSES, default=list(GATYS_LOSSES),
@@ -316,9 +480,12 @@ def build_parser() -> Parser:
                         "conv5_2; bare = mean(conv5_2²), the loss of gatys.py's vgg row")
     p.add_argument("--net-sizes", type=positive_int, nargs="+", default=[256, 512, 1024],
                    help="Johnson-net inference image sides (square, batch 1), px")
-    p.add_argument("--train-size", type=positive_int, default=256,
-                   help="side of the square training batch, px")
+    p.add_argument("--train-size", type=positive_int, default=None,
+                   help="side of the square training batch (for train-sr: the HR crops), px "
+                        "(default: 256 for train, 128 for train-sr)")
     p.add_argument("--batch-size", type=positive_int, default=4, help="training batch size")
+    p.add_argument("--sr-factor", type=int, choices=SR_FACTORS, default=4,
+                   help="train-sr: the super-resolution factor (keras_style.train --factor)")
     p.add_argument("--repeats", type=positive_int, default=5,
                    help="timed calls / steps per configuration (after the warm-up)")
     p.add_argument("--warmup", type=non_negative_int, default=1,
@@ -346,6 +513,9 @@ def label(r) -> str:
         return f"Gatys step: VGG19→conv5_2 fwd + input grad ({what})"
     if r["work"] == "infer":
         return "Johnson net inference, batch 1, eval, inference_mode"
+    if r["work"] == "train-sr":
+        return (f"SR ×{r['factor']} training step, bilinear stages, batch {r['batch_size']} "
+                f"(degrade + net + VGG19→conv2_2, jitter {SR_JITTER}, pixel weight 1e6, Adam)")
     return f"Johnson training step, batch {r['batch_size']} (net + VGG19→conv4_3, Adam)"
 
 
@@ -355,12 +525,19 @@ def make_jobs(parser, args) -> list[dict]:
         parser.error("--sizes must be at least 32 (VGG19 pools four times before conv5_2).")
     if "infer" in args.works and min(args.net_sizes) < 41:
         parser.error("--net-sizes must be at least 41 (the 40-px reflection padding).")
-    if "train" in args.works and args.train_size < 41:
+    train_size = {work: args.train_size or default for work, default in TRAIN_SIZES.items()}
+    if "train" in args.works and train_size["train"] < 41:
         parser.error("--train-size must be at least 41 (the 40-px reflection padding).")
     for name, sides in (("--net-sizes", args.net_sizes if "infer" in args.works else []),
-                        ("--train-size", [args.train_size] if "train" in args.works else [])):
+                        ("--train-size", [train_size["train"]] if "train" in args.works
+                         else [])):
         if any(s % 4 for s in sides):
             parser.error(f"{name} must be multiples of 4 (two stride-2 convs and back).")
+    if "train-sr" in args.works:
+        f, side = args.sr_factor, train_size["train-sr"]
+        if side < 8 * f or side % f:  # keras_style.training.check_inputs: LR patches >= 8 px
+            parser.error(f"--train-size must be a multiple of --sr-factor {f} and at least "
+                         f"{8 * f} for train-sr (low-resolution patches of 8 px or more).")
     common = {"threads": args.threads, "warmup": args.warmup, "repeats": args.repeats,
               "channels_last": args.channels_last}
     jobs = []
@@ -370,8 +547,11 @@ def make_jobs(parser, args) -> list[dict]:
     if "infer" in args.works:
         jobs += [{"work": "infer", "size": s, **common} for s in args.net_sizes]
     if "train" in args.works:
-        jobs.append({"work": "train", "size": args.train_size, "batch_size": args.batch_size,
-                     **common})
+        jobs.append({"work": "train", "size": train_size["train"],
+                     "batch_size": args.batch_size, **common})
+    if "train-sr" in args.works:
+        jobs.append({"work": "train-sr", "size": train_size["train-sr"],
+                     "batch_size": args.batch_size, "factor": args.sr_factor, **common})
     return jobs
 
 
@@ -406,7 +586,13 @@ def report(args, results, load_start):
           "adds five Gram matrices (hw-normalised) to the 'bare' row's work. The training step "
           "includes the no-grad VGG pass for the content targets and loss.item(); style "
           "targets are computed once before timing. Compare with gatys.py's 'vgg' row and "
-          "fast.py's johnson rows run with the same --threads.")
+          "fast.py's johnson rows run with the same --threads."
+          + (" The SR net is Glorot-initialised with a zero last convolution, as Keras "
+             "initialises it. The SR training step includes the degradation of the HR batch "
+             "(blur + bicubic downsampling, no_grad), the no-grad VGG pass on the HR crop and "
+             "loss.item(); "
+             "compare with fast.py --sr-factors rows run with the same --threads, "
+             "--train-size and --batch-size." if "train-sr" in args.works else ""))
 
 
 def main(argv=None) -> int:

@@ -69,6 +69,57 @@ def test_the_benchmark_times_the_library_step(load_benchmark, monkeypatch):
     assert calls == [1] and result["times"] and np.isfinite(result["final_total"])
 
 
+def test_the_benchmark_sr_rows_are_asked_for_and_checked(load_benchmark, capsys):
+    """fast.py's --sr-factors rows: none by default, 128² HR crops unless --train-size says
+    otherwise (the style rows keep 256²), sizes keras_style.train refuses refused here."""
+    fast = load_benchmark("fast")
+    parser = fast.build_parser()
+
+    def jobs(*argv):
+        return fast.make_jobs(parser, parser.parse_args(["--no-inference", *argv]))
+
+    assert {j["kind"] for j in jobs("--archs", "light")} == {"train"}
+    got = jobs("--archs", "light", "--sr-factors", "4")
+    assert [(j["kind"], j["size"]) for j in got] == [("train", 256), ("train-sr", 128)]
+    assert got[1]["factor"] == 4
+    for bad in (["--sr-factors", "4", "--train-size", "24"],   # 6-px low-resolution patches
+                ["--sr-factors", "4", "--train-size", "34"],   # not a multiple of 4
+                ["--sr-factors", "4", "--no-training"], []):   # nothing to measure
+        capsys.readouterr()
+        with pytest.raises(SystemExit) as exc:
+            jobs("--archs", "none", *bad)
+        err = capsys.readouterr().err
+        assert exc.value.code == 2 and err.count("\n") == 1, (bad, err)
+
+
+@pytest.mark.slow
+@pytest.mark.vgg
+def test_the_benchmark_times_the_library_sr_step(load_benchmark, monkeypatch, capsys):
+    """--sr-factors 4: the library's super-resolution step (the bilinear sr_x4 network), and
+    its row in the training table."""
+    import keras_style.training as training
+    from keras_style.nets.superres import build_super_resolution, sr_architecture
+
+    calls = []
+    real = training.make_train_step
+    monkeypatch.setattr(training, "make_train_step",
+                        lambda *a, **k: calls.append(1) or real(*a, **k))
+    fast = load_benchmark("fast")
+    parser = fast.build_parser()
+    args = parser.parse_args(["--archs", "none", "--sr-factors", "4", "--train-size", "32",
+                              "--batch-size", "1", "--train-steps", "1", "--warmup", "1"])
+    (job,) = fast.make_jobs(parser, args)
+    job["threads"] = 0
+    result = {**job, **fast.measure_training(job), "peak_rss_mib": 0.0}
+    assert calls == [1] and len(result["times"]) == 1 and np.isfinite(result["final_total"])
+    expected = build_super_resolution(**sr_architecture(4, upsampling="bilinear"))
+    assert result["params"] == expected.count_params()
+    fast.training_table([result], args, "float32")
+    row = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("| sr_x4 ")]
+    assert len(row) == 1 and f"{expected.count_params():,} params" in row[0]
+    assert "| 32² | 1 |" in row[0]
+
+
 def test_out_is_a_prefix_and_its_folder_is_made(photos, tmp_path, capsys):
     code = train.main(["--style", str(STYLE), "--data", str(photos), "--out",
                        str(tmp_path) + "/"])
