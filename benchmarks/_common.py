@@ -247,11 +247,20 @@ def holdout_photos(prog: str, photos_dir, holdout, limit: int = 0, by_name=None)
     return found[:limit] if limit else found
 
 
-def load_photo(prog: str, path, size: int, need: int, why: str):
-    """``path`` resized to ``size`` px on its long side (0: as it is), or ``None`` with a note
-    on stderr when its short side is then below ``need`` px (``why`` says who needs them)."""
+def load_photo(prog: str, path, size: int, need: int, why: str, enlarge: bool = True):
+    """``path`` resized to ``size`` px on its long side (0: as it is; with ``enlarge=False``
+    a smaller photo stays as it is too), or ``None`` with a note on stderr when its short
+    side is then below ``need`` px (``why`` says who needs them)."""
+    from PIL import Image
+
     from keras_style import image as im
 
+    if size and not enlarge:
+        try:
+            with Image.open(path) as img:
+                size = size if max(img.size) > size else 0
+        except OSError:
+            pass  # load_image names what is wrong with the file
     photo = im.load_image(path, max_size=size or None)
     if min(photo.shape[:2]) < need:
         log(f"{prog}: note: skipping {Path(path).name}: {photo.shape[1]}x{photo.shape[0]} px at "
@@ -260,14 +269,15 @@ def load_photo(prog: str, path, size: int, need: int, why: str):
     return photo
 
 
-def load_photos(prog: str, paths, size: int, need: int, why: str, limit: int = 0) -> dict:
+def load_photos(prog: str, paths, size: int, need: int, why: str, limit: int = 0,
+                enlarge: bool = True) -> dict:
     """The first ``limit`` (0: all) of ``paths`` that :func:`load_photo` keeps, by path; none
     is a ``UsageError``."""
     from keras_style.cli import UsageError
 
     photos = {}
     for p in paths:
-        image = load_photo(prog, p, size, need, why)
+        image = load_photo(prog, p, size, need, why, enlarge)
         if image is not None:
             photos[p] = image
             if limit and len(photos) == limit:

@@ -498,6 +498,10 @@ def build_parser() -> Parser:
     p.add_argument("--skip-missing", action="store_true",
                    help="leave out the row of a network that does not exist instead of stopping")
     add_held_out_arguments(p, REPO, limit=0, size=512, keep_size=True)
+    p.add_argument("--enlarge", action="store_true",
+                   help="resize every photo to --size on its long side, enlarging the smaller "
+                        "ones (the protocol before session 9; an enlarged photo is no original: "
+                        "its fine detail was made by interpolation)")
     p.add_argument("--blur-sigma", type=non_negative_float, default=TrainConfig.blur_sigma,
                    help="Gaussian blur of the degradation (keras_style.train's default)")
     p.add_argument("--feature-layer", default="block2_conv2",
@@ -656,7 +660,7 @@ def plan_crops(args, photos: dict, crop_paths: list[Path], big: int) -> list[Cro
     for path in crop_paths or [next(iter(photos))]:
         image = photos.get(path)
         if image is None:
-            image = load_photo(PROG, path, args.size, *min_side(big))
+            image = load_photo(PROG, path, args.size, *min_side(big), args.enlarge)
             if image is None:
                 raise UsageError(f"--crop-photo {path} is too small at --size {args.size}.")
         room = (min(image.shape[:2]) // big * big - 2 * big) // big * big
@@ -835,10 +839,15 @@ def measure(scorer: Scorer, photos: dict, crops: list[Crop]):
 
 # --- the outputs --------------------------------------------------------------------------
 
-def print_tables(args, names: list[str], sections: list[str], load_start):
+def print_tables(args, photos: dict, sections: list[str], load_start):
+    names = [p.name for p in photos]
+    smaller = sum(max(image.shape[:2]) < args.size for image in photos.values())
     print("## Super-resolution on held-out photos: bicubic, pixel loss, perceptual loss\n")
     print(f"Photos: {len(names)} from `{args.holdout.name}` ({', '.join(names)}), "
-          + (f"resized to {args.size} px on the long side" if args.size else "at full size")
+          + (f"resized to {args.size} px on the long side" if args.size and args.enlarge
+             else f"at most {args.size} px on the long side (larger ones shrunk, smaller ones "
+                  f"at their own size: {smaller} of them)"
+             if args.size else "at full size")
           + ", cut to multiples of the factor. Low-resolution inputs from "
           f"`keras_style.data.degrade` (Gaussian blur σ = {args.blur_sigma:g}, bicubic "
           "`tf.image.resize`); outputs quantized to 8 bits. PSNR and SSIM on BT.601 Y "
@@ -865,7 +874,7 @@ def write_crops(args, crops: list[Crop], rows: list):
 
 
 def write_results(args, names: list[str], crops: list[Crop], results: dict):
-    payload = {"size": args.size, "factors": list(results), "blur_sigma": args.blur_sigma,
+    payload = {"size": args.size, "enlarge": args.enlarge, "factors": list(results), "blur_sigma": args.blur_sigma,
                "feature_layer": args.feature_layer, "shave": "factor",
                "quantized_outputs": True, "photos": names,
                "crops": [{"photo": c.path.name, "origin": list(c.origin), "size": c.size}
@@ -887,14 +896,15 @@ def main_body(argv) -> int:
     candidates = holdout_photos(PROG, args.photos, args.holdout, by_name=by_name)
     crop_paths = given_crop_photos(args, by_name)
     check_outputs(args, [args.holdout, *candidates, *crop_paths] + network_files(nets))
-    photos = load_photos(PROG, candidates, args.size, *min_side(big), args.limit)
+    photos = load_photos(PROG, candidates, args.size, *min_side(big), args.limit,
+                         args.enlarge)
     crops = [] if args.no_crops else plan_crops(args, photos, crop_paths, big)
 
     load_start = os.getloadavg()
     scorer = Scorer(setup_tensorflow(args.threads), args, nets, len(photos))
     results, sections, crop_rows, progress = measure(scorer, photos, crops)
     names = [p.name for p in photos]
-    print_tables(args, names, sections, load_start)
+    print_tables(args, photos, sections, load_start)
     log(f"Total wall time {time.perf_counter() - progress.start:.0f} s.")
     if crops:
         write_crops(args, crops, crop_rows)

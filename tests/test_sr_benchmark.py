@@ -249,3 +249,15 @@ def test_networks_flag_reports_named_rows_with_grid(sr, tmp_path, capsys, saved_
     assert row["bicubic"]["grid"] > 0 and set(row["shuffle"]["grid_by_k"]) == {"1", "2"}
     with Image.open(crops) as img:
         assert img.width == 6 + 5 * (64 + 6)  # input, bicubic, nearest, shuffle, truth
+
+
+def test_photos_are_shrunk_but_not_enlarged_unless_asked(sr, held_out_photos):
+    """A held-out photo smaller than --size stays an original: enlarging it would make the
+    ground truth's fine detail by interpolation (the old protocol, kept as --enlarge)."""
+    folder, _ = held_out_photos(["a.png"])
+    path = folder / "a.png"  # 96 x 64
+    assert sr.load_photo("t", path, 128, 8, "why", enlarge=False).shape == (64, 96, 3)
+    assert sr.load_photo("t", path, 128, 8, "why", enlarge=True).shape[1] == 128
+    for enlarge in (False, True):
+        assert sr.load_photo("t", path, 48, 8, "why", enlarge=enlarge).shape[1] == 48
+    assert sr.build_parser().parse_args([]).enlarge is False
