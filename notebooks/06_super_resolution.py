@@ -36,8 +36,8 @@
 #
 # The defaults use 256-pixel originals (so the ×4 input is 64 pixels wide and the ×8 input
 # 32) and three photos: the notebook runs in about a minute on a 2-core CPU and in CI.
-# `FULL_QUALITY = True` uses the photos at their full 768 pixels, and five of them
-# (several minutes on a CPU).
+# `FULL_QUALITY = True` uses the photos at their full 768 pixels, and five of them for the
+# scores (the grids show three, the close-ups two; about a minute on a CPU).
 
 # %% tags=["parameters"]
 # ---- parameters -------------------------------------------------------------
@@ -49,6 +49,8 @@ PHOTOS = ["animals_moose.jpg", "monuments_palaisdespapes.jpg", "colosseum.jpg"]
 HR_SIZE = 256  # long side of the original ("high-resolution") photo, pixels
 FACTORS = (4, 8)  # upscaling factors to show
 ZOOM = 0.35  # the close-up shows this fraction of the photo's width and height
+OVERVIEW = 3  # photos in the side-by-side grids (the scores use every photo)
+CLOSE_UPS = 2  # photos with a close-up
 # ------------------------------------------------------------------------------
 
 # %%
@@ -115,8 +117,11 @@ for path, img in zip(photo_paths, originals):
 # print a faint period-4 grid once trained. It was trained with `--loss-jitter 3` (the loss
 # sees the output at a random pixel offset each step, so a pattern in step with the stages
 # cannot hide from VGG19's pooling) and a small per-pixel term beside the feature loss
-# (`--pixel-weight 1e6`); the main README has the measurements. The ×8 and pixel-loss
-# networks are the earlier nearest-stage ones.
+# (`--pixel-weight 1e6`); the main README has the measurements. The ×8 perceptual network
+# `sr_x8` was *grown* from that ×4 training: `--init` with `--factor 8` copied its layers,
+# added a third bilinear stage that starts as plain upsampling and set the last
+# convolution to zero, so it began as bicubic on features already trained, then went on
+# as ×8 with the same loss. The pixel-loss networks are the earlier nearest-stage ones.
 #
 # On the paper's 72 × 72 input, ×4:
 
@@ -226,12 +231,13 @@ def columns(f):
     return cols + [("original", originals)]
 
 
+shown = min(OVERVIEW, len(originals))
 for f in FACTORS:
     cols = columns(f)
-    fig, axes = plt.subplots(len(originals), len(cols),
-                             figsize=(2.7 * len(cols), 2.1 * len(originals)), squeeze=False)
+    fig, axes = plt.subplots(shown, len(cols), figsize=(2.7 * len(cols), 2.1 * shown),
+                             squeeze=False)
     for j, (title, images) in enumerate(cols):
-        for i, image in enumerate(images):
+        for i, image in enumerate(images[:shown]):
             axes[i, j].imshow(image, interpolation="nearest")
             axes[i, j].axis("off")
         axes[0, j].set_title(title if j else f"input ({images[0].shape[1]}×"
@@ -243,28 +249,30 @@ for f in FACTORS:
 # %% [markdown]
 # ### Close-up
 #
-# The same columns for a crop of the first photo, enlarged, where the differences live:
-# edges, fur, stone.
+# The same columns for the centre of the first photos, enlarged, where the differences
+# live: edges, fur, stone.
 
 # %%
-h, w = originals[0].shape[:2]
-ch, cw = round(h * ZOOM), round(w * ZOOM)
-top, left = (h - ch) // 2, (w - cw) // 2
-
-
-def close_up(image):
+def close_up(image, original):
+    h, w = original.shape[:2]
+    ch, cw = round(h * ZOOM), round(w * ZOOM)
+    top, left = (h - ch) // 2, (w - cw) // 2
     s = image.shape[0] / h  # 1, or 1/factor for the input
     return image[round(top * s):round((top + ch) * s), round(left * s):round((left + cw) * s)]
 
 
+near = min(CLOSE_UPS, len(originals))
 for f in FACTORS:
     cols = columns(f)
-    fig, axes = plt.subplots(1, len(cols), figsize=(3.0 * len(cols), 3.2))
-    for ax, (title, images) in zip(axes, cols):
-        ax.imshow(close_up(images[0]), interpolation="nearest")
-        ax.set_title(title, fontsize=9)
-        ax.axis("off")
-    fig.suptitle(f"×{f}, close-up of {photo_paths[0].name}", fontsize=10)
+    fig, axes = plt.subplots(near, len(cols), figsize=(3.0 * len(cols), 2.9 * near),
+                             squeeze=False)
+    for j, (title, images) in enumerate(cols):
+        for i in range(near):
+            axes[i, j].imshow(close_up(images[i], originals[i]), interpolation="nearest")
+            axes[i, j].axis("off")
+        axes[0, j].set_title(title, fontsize=9)
+    fig.suptitle(f"×{f}, close-ups of " + " and ".join(p.name for p in photo_paths[:near]),
+                 fontsize=10)
     plt.tight_layout()
     show_jpeg(fig)
 
