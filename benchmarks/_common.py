@@ -21,6 +21,15 @@ PHOTOS = REPO.parent / "shared" / "data" / "photos"
 STYLES = REPO.parent / "shared" / "data" / "styles"
 """The shared painting folder beside the repository."""
 HOLDOUT = REPO / "weights" / "holdout.txt"
+
+# Shared by the benchmarks that train or time super-resolution networks (fast.py,
+# pytorch_reference.py, super_resolution.py); not imported from keras_style.nets.superres,
+# which loads TensorFlow (tests/test_benchmarks.py checks they agree).
+SR_FACTORS = (2, 4, 8)
+SR_RECIPE = {"sr_upsampling": "bilinear", "loss_jitter": 3, "pixel_weight": 1e6, "lr": 1e-4}
+"""The shipped ``sr_x4``'s training flags, as ``TrainConfig`` fields."""
+TRAIN_SIZES = {"train": 256, "train-sr": 128}
+"""``--train-size``'s default for a style-network and a super-resolution training step."""
 """The photos the shipped networks never trained on, one name per line."""
 
 
@@ -251,17 +260,12 @@ def load_photo(prog: str, path, size: int, need: int, why: str, enlarge: bool = 
     """``path`` resized to ``size`` px on its long side (0: as it is; with ``enlarge=False``
     a smaller photo stays as it is too), or ``None`` with a note on stderr when its short
     side is then below ``need`` px (``why`` says who needs them)."""
-    from PIL import Image
-
     from keras_style import image as im
 
-    if size and not enlarge:
-        try:
-            with Image.open(path) as img:
-                size = size if max(img.size) > size else 0
-        except OSError:
-            pass  # load_image names what is wrong with the file
-    photo = im.load_image(path, max_size=size or None)
+    with im.decoding_once():  # the size check and the load decode the file once
+        if size and not enlarge and max(im.image_size(path)) <= size:
+            size = 0
+        photo = im.load_image(path, max_size=size or None)
     if min(photo.shape[:2]) < need:
         log(f"{prog}: note: skipping {Path(path).name}: {photo.shape[1]}x{photo.shape[0]} px at "
             f"--size {size}; {why}.")

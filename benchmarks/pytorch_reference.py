@@ -68,14 +68,12 @@ from pathlib import Path
 
 from keras_style.cli import Parser, formatter, non_negative_int, positive_int
 
-from _common import (cpu_description, current_rss_mib, emit_result, fmt_s, markdown_table,
-                     log, run_child, run_jobs, spread)
+from _common import (SR_FACTORS, SR_RECIPE, TRAIN_SIZES, cpu_description, current_rss_mib,
+                     emit_result, fmt_s, log, markdown_table, run_child, run_jobs, spread)
 
 PROG = "python benchmarks/pytorch_reference.py"
 WORKS = ("gatys", "infer", "train", "train-sr")
-SR_FACTORS = (2, 4, 8)  # keras_style.nets.superres.SR_FACTORS
-SR_JITTER, SR_PIXEL_WEIGHT, SR_LR = 3, 1e6, 1e-4  # --loss-jitter 3 --pixel-weight 1e6, SR_LR
-TRAIN_SIZES = {"train": 256, "train-sr": 128}  # --train-size's default per work
+SR_JITTER, SR_PIXEL_WEIGHT, SR_LR = (SR_RECIPE[k] for k in ("loss_jitter", "pixel_weight", "lr"))
 GATYS_LOSSES = ("gram", "bare")
 
 # VGG19's convolutional stack ("M" = 2×2 max pooling), and the layer names after each ReLU.

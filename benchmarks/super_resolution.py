@@ -99,14 +99,13 @@ from keras_style.cli import (Parser, UsageError, formatter, non_negative_float,
 from keras_style.networks import training_totals
 from keras_style.training import TrainConfig  # these two are light: no TensorFlow at import
 
-from _common import (REPO, add_held_out_arguments, cpu_description, default_font,
-                     draw_centred, fmt, holdout_photos, load_photo, load_photos, log,
-                     machine_line, markdown_table, mean, photo_index, setup_tensorflow,
-                     tensorflow_info, write_json)
+from _common import (REPO, SR_FACTORS, add_held_out_arguments, cpu_description, default_font,
+                     draw_centred, fmt, holdout_photos, load_photo, load_photos, log, machine_line,
+                     markdown_table, mean, photo_index, setup_tensorflow, tensorflow_info,
+                     write_json)
 
 PROG = "python benchmarks/super_resolution.py"
 DEFAULT_CROPS = REPO / "docs" / "super_resolution.jpg"
-SR_FACTORS = (2, 4, 8)  # keras_style.nets.superres.SR_FACTORS (not imported: it loads TensorFlow)
 METHODS = ("bicubic", "pixel", "perceptual")
 LABELS = {"bicubic": "bicubic", "pixel": "pixel loss", "perceptual": "perceptual loss"}
 

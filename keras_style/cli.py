@@ -157,9 +157,10 @@ def run(prog: str, body, argv) -> int:
     except (ValueError, OSError):  # not the main thread
         previous = None
     outputs.forget_created_folders()
-    code = 1
+    succeeded = False  # until body returns 0 (or None, which exits 0 too)
     try:
         code = body(argv)
+        succeeded = not code
         return code
     except KerasStyleError as exc:
         print(f"{prog}: error: {exc}", file=sys.stderr)
@@ -176,7 +177,7 @@ def run(prog: str, body, argv) -> int:
         print(f"{prog}: stopped by SIGTERM.", file=sys.stderr)
         return 143
     finally:
-        if code != 0:  # refused, failed or stopped: no empty output folder stays behind
+        if not succeeded:  # refused, failed or stopped: no empty output folder stays behind
             outputs.remove_created_folders()
         outputs.forget_created_folders()
         if previous is not None:

@@ -92,6 +92,19 @@ def test_the_benchmark_sr_rows_are_asked_for_and_checked(load_benchmark, capsys)
         assert exc.value.code == 2 and err.count("\n") == 1, (bad, err)
 
 
+def test_the_benchmarks_sr_constants_are_the_package_s(load_benchmark):
+    """benchmarks/_common.py keeps SR_FACTORS and the shipped sr_x4's recipe without importing
+    TensorFlow; they must say what the package and weights/sr_x4.json say."""
+    from keras_style.nets.superres import SR_FACTORS
+
+    common = load_benchmark("_common")
+    assert common.SR_FACTORS == SR_FACTORS
+    shipped = json.loads((Path(__file__).resolve().parents[1] / "weights" / "sr_x4.json")
+                         .read_text())["hyperparameters"]
+    assert {k: shipped[k] for k in common.SR_RECIPE} == common.SR_RECIPE
+    TrainConfig(style=None, data="", task="super-resolution", factor=4, **common.SR_RECIPE)
+
+
 @pytest.mark.slow
 @pytest.mark.vgg
 def test_the_benchmark_times_the_library_sr_step(load_benchmark, monkeypatch, capsys):
