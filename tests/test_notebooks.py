@@ -61,8 +61,26 @@ def test_stored_outputs_come_from_a_full_quality_run(path):
 
 
 def test_stored_notebooks_stay_small():
+    """Under 9 MB in all, and every stored JPEG at the compactor's quality or below (a
+    refreshed notebook went through tools/compact_notebooks.py)."""
+    import base64
+    import io
+
+    from PIL import Image
+
     total = sum(path.stat().st_size for path in NOTEBOOKS)
-    assert total < 12 * 2**20, f"the notebooks take {total / 2**20:.1f} MB"
+    assert total < 9 * 2**20, f"the notebooks take {total / 2**20:.1f} MB"
+    compact = _compactor()
+    for path in NOTEBOOKS:
+        for cell in json.loads(path.read_text())["cells"]:
+            for output in cell.get("outputs", []):
+                value = output.get("data", {}).get("image/jpeg")
+                if value is None:
+                    continue
+                raw = base64.b64decode(value if isinstance(value, str) else "".join(value))
+                with Image.open(io.BytesIO(raw)) as img:
+                    quality = compact.jpeg_quality(img)
+                assert quality <= 51, f"{path.name}: a JPEG at quality {quality:.0f}: compact it"
 
 
 def test_full_quality_follows_the_cell_unless_the_environment_says(monkeypatch, capsys):
@@ -148,3 +166,50 @@ def test_compacting_shrinks_wide_jpegs_and_leaves_the_rest(tmp_path, capsys):
     assert data["image/png"] == "iVBORw0KGgo=" and data["text/plain"] == "<Figure>"
     assert compact.main([str(path), "--quality", "0"]) == 2
     assert "--quality must be" in capsys.readouterr().err
+
+
+def test_compacting_twice_loses_nothing_more_and_plots_become_palettes(tmp_path):
+    """A picture at --quality or below is kept byte for byte (so a second run changes
+    nothing), a finer one is re-encoded at it, and an RGB line plot becomes a palette PNG
+    that still draws the same line."""
+    import base64
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+    from PIL import Image
+
+    compact = _compactor()
+    photo = Image.open(Path(__file__).resolve().parents[1] / "keras_style" / "assets"
+                       / "colosseum.jpg").convert("RGB")
+
+    def jpeg(q):
+        buf = io.BytesIO()
+        photo.save(buf, format="jpeg", quality=q)
+        return buf.getvalue()
+
+    assert compact.compact_jpeg(jpeg(50), 50, 2400) == jpeg(50)
+    assert compact.compact_jpeg(jpeg(30), 50, 2400) == jpeg(30)
+    fine = jpeg(90)
+    once = compact.compact_jpeg(fine, 50, 2400)
+    assert len(once) < len(fine)
+    with Image.open(io.BytesIO(once)) as img:
+        assert abs(compact.jpeg_quality(img) - 50) < 1 and img.size == photo.size
+    assert compact.compact_jpeg(once, 50, 2400) == once
+
+    fig, ax = plt.subplots(figsize=(4, 3), dpi=100)
+    ax.plot(np.linspace(0, 1, 50) ** 2, color="tab:blue")
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    plot = buf.getvalue()
+    small = compact.compact_png(plot)
+    assert len(small) < len(plot) and compact.compact_png(small) == small
+    with Image.open(io.BytesIO(plot)) as a, Image.open(io.BytesIO(small)) as b:
+        assert b.mode == "P" and a.size == b.size
+        diff = np.abs(np.asarray(a.convert("RGB"), float) - np.asarray(b.convert("RGB"), float))
+        assert diff.mean() < 1.0 and np.percentile(diff, 99.9) < 40
+    assert compact.compact_png(b"not a png") == b"not a png"
