@@ -96,7 +96,7 @@ import numpy as np
 
 from keras_style.cli import (Parser, UsageError, formatter, non_negative_float,
                              non_negative_int, positive_int, run)
-from keras_style.networks import training_totals
+from keras_style.networks import training_stages, training_totals
 from keras_style.training import TrainConfig  # these two are light: no TensorFlow at import
 
 from _common import (REPO, SR_FACTORS, add_held_out_arguments, cpu_description, default_font,
@@ -326,8 +326,8 @@ class Network:
         bits = [f"`{self.meta_path}`"]
         if "steps" in m:
             steps = training_totals(m)[0]  # a network trained in stages: all of them
-            stages = len(m.get("training_history") or ())
-            bits.append(f"{steps} training steps" + (f" in {stages} stages" if stages else ""))
+            stages = len(training_stages(m))
+            bits.append(f"{steps} training steps" + (f" in {stages} stages" if stages > 1 else ""))
         kind = (m.get("loss") or {}).get("kind")
         if kind == "perceptual":
             bits.append("feature loss on " + ", ".join((m.get("loss") or {}).get(

@@ -88,7 +88,8 @@ def load_trained(spec: str):
         raise UsageError(f"--init {spec}: {exc}") from None
     steps, seconds = training_totals(meta)
     record = {"network": spec, "steps": meta.get("steps"), "init": meta.get("init"),
-              "total_steps": steps, "total_wall_seconds": seconds}
+              "total_steps": steps, "total_wall_seconds": seconds,
+              "wall_seconds": meta.get("wall_seconds"), "command": meta.get("command")}
     return trained, meta, record
 
 

@@ -81,6 +81,33 @@ def training_totals(meta: dict) -> tuple[int, float]:
     return int(steps), float(seconds)
 
 
+def training_stages(meta: dict) -> list[dict]:
+    """The runs a network was trained in, first to last, from its JSON's ``init`` chain
+    (``train --init`` records the start network in ``init``, with what that one started
+    from in its own ``init``): ``{"network", "steps", "wall_seconds", "command"}`` each, the
+    last being this network's own run (``network`` its ``name``; ``command`` ``None``
+    where the chain does not keep it).  A stage's wall time comes from its record, or from
+    the ``total_wall_seconds`` around it.  A pretrained start (Magenta's networks: no
+    ``steps``) is not a stage of ours.  A network trained in one run has one stage."""
+    chain, record = [], meta
+    while isinstance(record, dict) and record.get("steps") is not None:
+        chain.append(record)
+        record = record.get("init")
+    stages = []
+    remaining = training_totals(meta)[1]
+    for k, record in enumerate(chain):  # newest first
+        inner = chain[k + 1] if k + 1 < len(chain) else None
+        own = record.get("wall_seconds")
+        if own is None:  # the part of this record's total that its start network had not
+            own = remaining - (training_totals(inner)[1] if inner else 0.0)
+        own = float(own)
+        stages.append({"network": record.get("network", meta.get("name")),
+                       "steps": int(record["steps"]), "wall_seconds": round(own, 1),
+                       "command": record.get("command")})
+        remaining -= own
+    return stages[::-1]
+
+
 def read_metadata(meta: Path) -> dict:
     try:
         data = json.loads(Path(meta).read_text())

@@ -9,7 +9,7 @@ from PIL import Image
 
 from keras_style import train, upscale
 from keras_style.data import degrade, gaussian_kernel
-from keras_style.networks import save_network, training_totals
+from keras_style.networks import save_network, training_stages, training_totals
 from keras_style.nets.johnson import build_transformer
 from keras_style.nets.superres import (SR_UPSAMPLINGS, ShuffleConv2D, build_super_resolution,
                                        sr_architecture)
@@ -102,6 +102,28 @@ def test_shuffle_network_round_trips_through_weights_and_json(tmp_path):
     loaded = load_model(tmp_path / "net")
     x = np.random.default_rng(8).random((1, 12, 10, 3)).astype(np.float32)
     np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(model(x)), atol=1e-5)
+
+
+def test_shipped_training_histories_agree_with_their_init_chains():
+    """A shipped network trained in stages describes each in ``training_history`` (what
+    changed, the command); its steps and wall times must be those its ``init`` chain
+    records, and they add up to the totals."""
+    from keras_style.networks import read_metadata, shipped_weights_dir
+
+    staged = 0
+    for path in sorted(shipped_weights_dir().glob("*.json")):
+        meta = read_metadata(path)
+        stages = training_stages(meta)
+        history = meta.get("training_history")
+        if history is None:
+            continue
+        staged += 1
+        assert [(h["steps"], h["wall_seconds"]) for h in history] == [
+            (s["steps"], pytest.approx(s["wall_seconds"], abs=0.2)) for s in stages], path.name
+        assert sum(s["steps"] for s in stages) == training_totals(meta)[0]
+        assert sum(s["wall_seconds"] for s in stages) == pytest.approx(
+            training_totals(meta)[1], abs=0.5)
+    assert staged >= 2  # sr_x4 and sr_x8
 
 
 @pytest.mark.parametrize("name, upsampling", [("sr_x4", "bilinear"), ("sr_x8", "bilinear"),
@@ -343,6 +365,13 @@ def test_sr_training_continues_a_trained_network_with_new_settings(tmp_path, pho
     third_meta = json.loads(Path(f"{third}.json").read_text())
     assert third_meta["total_steps"] == 6 and third_meta["init"]["total_steps"] == 4
     assert training_totals(third_meta)[0] == 6
+    stages = training_stages(third_meta)  # derived from the chain, oldest first
+    assert [(s["network"], s["steps"]) for s in stages] == [
+        (str(first), 2), (str(second), 2), ("third", 2)]
+    assert [s["wall_seconds"] for s in stages] == pytest.approx(
+        [first_meta["wall_seconds"], meta["wall_seconds"], third_meta["wall_seconds"]], abs=0.2)
+    assert [s["command"] for s in stages] == [first_meta["command"], meta["command"],
+                                              third_meta["command"]]
     before, after = load_model(first), load_model(second)
     assert any(not np.array_equal(a, b) for a, b in zip(before.get_weights(), after.get_weights()))
     # a network of another upsampling, or a larger factor, or a style network, is refused
