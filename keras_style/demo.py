@@ -350,11 +350,13 @@ class DemoControls:
         self.photo = w.Dropdown(options=options["photos"], description="Photo",
                                 value=photo or options["photos"][0], style=wide)
         self.photo_upload = w.FileUpload(accept="image/*", multiple=False,
-                                         description="Upload photo")
+                                         description="Upload photo",
+                                         layout=w.Layout(width="auto"))  # the whole label
         self.painting = w.Dropdown(options=options["paintings"], description="Painting",
                                    value=painting or options["paintings"][0], style=wide)
         self.painting_upload = w.FileUpload(accept="image/*", multiple=False,
-                                            description="Upload painting")
+                                            description="Upload painting",
+                                            layout=w.Layout(width="auto"))
         self.method = w.Dropdown(options=options["methods"], value=method,
                                  description="Method", style=wide)
         self.steps = w.IntSlider(value=GATYS_STEPS, min=1, max=50, description="Steps",
@@ -368,9 +370,11 @@ class DemoControls:
                                style=wide)
         self.button = w.Button(description="Run", button_style="primary", icon="paint-brush")
         self.status = w.HTML()
-        picture = w.Layout(width="auto", max_width="50%", object_fit="contain")
-        self.photo_image = w.Image(format="jpeg", layout=picture)
-        self.result_image = w.Image(format="jpeg", layout=picture)
+        def picture():  # one layout each: the result's is hidden while it is empty
+            return w.Layout(width="auto", max_width="50%", object_fit="contain")
+
+        self.photo_image = w.Image(format="jpeg", layout=picture())
+        self.result_image = w.Image(format="jpeg", layout=picture())
         self.painting_image = w.Image(format="jpeg", layout=w.Layout(height="64px"))
         self.box = self._layout()
         self._wire()
@@ -424,6 +428,12 @@ class DemoControls:
         colour = "#b00020" if error else "inherit"
         self.status.value = f'<span style="color:{colour}">{html.escape(text)}</span>'
 
+    def _show_result(self, jpeg: bytes):
+        """The result picture, hidden while there is none: an empty Image widget is drawn
+        as a broken-image icon in a browser (seen in JupyterLab with Chromium)."""
+        self.result_image.value = jpeg
+        self.result_image.layout.display = None if jpeg else "none"
+
     def preview(self):
         """Show the chosen photo (at the chosen size) and a thumbnail of the painting."""
         photo, painting, _, _ = self.sources()
@@ -433,7 +443,7 @@ class DemoControls:
         except KerasStyleError as exc:
             self._say(str(exc), error=True)
             return
-        self.result_image.value = b""
+        self._show_result(b"")
         self._say("Ready: press Run.")
 
     def run(self):
@@ -458,7 +468,7 @@ class DemoControls:
         if isinstance(painting, bytes) and info["method"] in ("arbitrary", "gatys"):
             info["painting"] = Path(painting_name).stem
         self.photo_image.value = to_jpeg(load_input(photo, "photo", self.size.value))
-        self.result_image.value = to_jpeg(result)
+        self._show_result(to_jpeg(result))
         self._say(describe(info))
         return result, info
 

@@ -183,14 +183,18 @@ def test_widget_run_shows_photo_and_result_side_by_side():
     c = box.controls
     assert c.button in box.children[4].children
     assert jpeg_size(c.photo_image.value) == ("JPEG", (64, 42))  # the photo, before Run
-    assert c.result_image.value == b""
+    # no result yet: hidden (an empty Image is a broken-image icon in a browser), not the photo
+    assert c.result_image.value == b"" and c.result_image.layout.display == "none"
+    assert c.photo_image.layout.display is None
     c.button.click()
     assert jpeg_size(c.result_image.value) == ("JPEG", (64, 42))
+    assert c.result_image.layout.display is None
     assert "arbitrary" in c.status.value and "#b00020" not in c.status.value
     assert not c.button.disabled
 
     fake_upload(c.photo_upload, jpeg_bytes(), "my photo.jpg")
     assert c.result_image.value == b""  # a new photo clears the old result
+    assert c.result_image.layout.display == "none"
     c.method.value = available_networks("style")[0]
     assert c.painting.disabled and c.steps.layout.display == "none"
     c.button.click()
