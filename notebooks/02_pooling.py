@@ -315,7 +315,7 @@ def neighbour_correlation(g):
 
 
 smoothness = {kind: neighbour_correlation(g) for kind, g in grads.items()}
-fig, axes = plt.subplots(1, 3, figsize=(12, 3))
+fig, axes = plt.subplots(1, 3, figsize=(12, 3.3), layout="constrained")  # room for the titles
 axes[0].imshow(photo)
 axes[0].set_title("input")
 for ax, kind in zip(axes[1:], ("max", "avg")):
@@ -327,7 +327,6 @@ for ax in axes:
     ax.set_xticks([])
     ax.set_yticks([])
 fig.suptitle("Where the pixels get pushed: d mean(block4_conv1) / d pixels")
-plt.tight_layout()
 show_jpeg(fig)
 
 for kind in ("max", "avg"):
