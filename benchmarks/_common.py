@@ -21,16 +21,16 @@ PHOTOS = REPO.parent / "shared" / "data" / "photos"
 STYLES = REPO.parent / "shared" / "data" / "styles"
 """The shared painting folder beside the repository."""
 HOLDOUT = REPO / "weights" / "holdout.txt"
+"""The photos the shipped networks never trained on, one name per line."""
 
 # Shared by the benchmarks that train or time super-resolution networks (fast.py,
 # pytorch_reference.py, super_resolution.py); not imported from keras_style.nets.superres,
-# which loads TensorFlow (tests/test_benchmarks.py checks they agree).
+# which loads TensorFlow (tests/test_training.py checks they agree with the package).
 SR_FACTORS = (2, 4, 8)
 SR_RECIPE = {"sr_upsampling": "bilinear", "loss_jitter": 3, "pixel_weight": 1e6, "lr": 1e-4}
 """The shipped ``sr_x4``'s training flags, as ``TrainConfig`` fields."""
 TRAIN_SIZES = {"train": 256, "train-sr": 128}
 """``--train-size``'s default for a style-network and a super-resolution training step."""
-"""The photos the shipped networks never trained on, one name per line."""
 
 
 def peak_rss_mib() -> float:

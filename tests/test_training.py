@@ -92,7 +92,7 @@ def test_the_benchmark_sr_rows_are_asked_for_and_checked(load_benchmark, capsys)
         assert exc.value.code == 2 and err.count("\n") == 1, (bad, err)
 
 
-def test_the_benchmarks_sr_constants_are_the_package_s(load_benchmark):
+def test_benchmark_sr_constants_match_the_package(load_benchmark):
     """benchmarks/_common.py keeps SR_FACTORS and the shipped sr_x4's recipe without importing
     TensorFlow; they must say what the package and weights/sr_x4.json say."""
     from keras_style.nets.superres import SR_FACTORS
